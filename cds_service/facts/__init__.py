@@ -1,0 +1,1 @@
+"""Patient facts: the patient's FHIR data read into the guideline's inputs (no HTTP here)."""

@@ -1,0 +1,1 @@
+"""Cards: the guideline's decisions worded with the templates in ``cards/``."""
