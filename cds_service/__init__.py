@@ -32,8 +32,13 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.extensions["nen_ready_checks"] = {}
 
     check_knowledge_base()  # fail fast: a bad value set, template or rule stops the start
-    CORS(app, resources={r"/*": {"origins": "*"}}, allow_headers=["Authorization", "Content-Type"],
-         methods=["GET", "POST", "OPTIONS"], max_age=600)
+    CORS(
+        app,
+        resources={r"/*": {"origins": "*"}},
+        allow_headers=["Authorization", "Content-Type"],
+        methods=["GET", "POST", "OPTIONS"],
+        max_age=600,
+    )
     error_handlers.register_error_handlers(app)
     app.register_blueprint(health_routes.bp)
     app.register_blueprint(hooks_routes.bp)
@@ -50,8 +55,13 @@ def _optional_extensions():
     """Feature modules that attach themselves with ``init_app(app, settings)``."""
     import importlib
 
-    for name in ("cds_service.security.auth", "cds_service.hooks.feedback", "cds_service.api.fhir_routes",
-                 "cds_service.explain", "cds_service.demo"):
+    for name in (
+        "cds_service.security.auth",
+        "cds_service.hooks.feedback",
+        "cds_service.api.fhir_routes",
+        "cds_service.explain",
+        "cds_service.demo",
+    ):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:

@@ -17,12 +17,18 @@ def _serve(args: argparse.Namespace) -> int:
 
     sys.argv = [
         "gunicorn",
-        "--bind", f"{args.host}:{args.port}",
-        "--workers", str(args.workers),
-        "--threads", str(args.threads),
-        "--worker-class", "gthread",
-        "--timeout", "30",
-        "--access-logfile", "-" if args.access_log else "/dev/null",
+        "--bind",
+        f"{args.host}:{args.port}",
+        "--workers",
+        str(args.workers),
+        "--threads",
+        str(args.threads),
+        "--worker-class",
+        "gthread",
+        "--timeout",
+        "30",
+        "--access-logfile",
+        "-" if args.access_log else "/dev/null",
         "cds_service.wsgi:app",
     ]
     gunicorn_run()
@@ -38,8 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=2)
     serve.add_argument("--threads", type=int, default=4)
     serve.add_argument("--access-log", action="store_true")
-    serve.add_argument("--insecure-demo", action="store_true",
-                       help="local demo: JWT checks off (logged as a warning), demo patients served")
+    serve.add_argument(
+        "--insecure-demo",
+        action="store_true",
+        help="local demo: JWT checks off (logged as a warning), demo patients served",
+    )
     serve.set_defaults(func=_serve)
     return parser
 

@@ -15,8 +15,24 @@ from typing import Any
 
 import orjson
 
-_SAFE_EXTRA = ("hook_instance", "service", "hook", "status", "duration_ms", "cards", "topics", "iss", "jti",
-               "unreadable", "resources", "path", "method", "error", "remote", "reason")
+_SAFE_EXTRA = (
+    "hook_instance",
+    "service",
+    "hook",
+    "status",
+    "duration_ms",
+    "cards",
+    "topics",
+    "iss",
+    "jti",
+    "unreadable",
+    "resources",
+    "path",
+    "method",
+    "error",
+    "remote",
+    "reason",
+)
 _SECRET = re.compile(r"(Bearer\s+)[A-Za-z0-9\-_.~+/=]+|eyJ[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*")
 
 

@@ -48,8 +48,13 @@ def run_hook(
     return HookResult(hook_response(cards), record, facts, evaluation)
 
 
-def evaluate_bundle(bundle: dict[str, Any], hook: str = "patient-view", *, today: date | None = None,
-                    context: dict[str, Any] | None = None) -> tuple[PatientFacts, Evaluation]:
+def evaluate_bundle(
+    bundle: dict[str, Any],
+    hook: str = "patient-view",
+    *,
+    today: date | None = None,
+    context: dict[str, Any] | None = None,
+) -> tuple[PatientFacts, Evaluation]:
     """Facts and decisions for a FHIR Bundle (CLI, explanation page, tests): no HTTP at all."""
     record = PatientRecord(patient_id=(context or {}).get("patientId"))
     record.add(bundle)

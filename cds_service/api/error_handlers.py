@@ -11,8 +11,15 @@ from cds_service.api.errors import ServiceError, Unauthorized, operation_outcome
 
 log = logging.getLogger("cds_service.errors")
 
-_HTTP_CODES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported",
-               413: "too-costly", 415: "not-supported"}
+_HTTP_CODES = {
+    400: "invalid",
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    413: "too-costly",
+    415: "not-supported",
+}
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -26,9 +33,11 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         status = exc.code or 500
-        message = {404: f"no such endpoint: {request.path}",
-                   405: f"method {request.method} not allowed on {request.path}",
-                   413: "request body too large"}.get(status, exc.description or exc.name)
+        message = {
+            404: f"no such endpoint: {request.path}",
+            405: f"method {request.method} not allowed on {request.path}",
+            413: "request body too large",
+        }.get(status, exc.description or exc.name)
         response = jsonify(operation_outcome(message, code=_HTTP_CODES.get(status, "exception")))
         response.status_code = status
         if status == 405 and exc.get_response().headers.get("Allow"):
@@ -39,5 +48,6 @@ def register_error_handlers(app: Flask) -> None:
     def unexpected(exc: Exception):
         # The type only: a message could carry patient data.
         log.error("unexpected error", extra={"path": request.path, "error": type(exc).__name__})
-        return jsonify(operation_outcome("internal error: the service could not process this request",
-                                         code="exception")), 500
+        return jsonify(
+            operation_outcome("internal error: the service could not process this request", code="exception")
+        ), 500

@@ -52,8 +52,9 @@ class PreconditionFailed(ServiceError):
     code = "incomplete"
 
 
-def operation_outcome(message: str, *, code: str, severity: str = "error",
-                      expression: list[str] | None = None) -> dict[str, Any]:
+def operation_outcome(
+    message: str, *, code: str, severity: str = "error", expression: list[str] | None = None
+) -> dict[str, Any]:
     issue: dict[str, Any] = {"severity": severity, "code": code, "diagnostics": message}
     if expression:
         issue["expression"] = expression

@@ -46,8 +46,9 @@ def call_hook(service_id: str):
     body = read_json_object(request, settings().max_body_bytes)
     validate(body, "request.schema.json")
     if body["hook"] != service.hook:
-        raise BadRequest(f"hook {body['hook']!r} does not match service {service_id!r} ({service.hook})",
-                         expression=["hook"])
+        raise BadRequest(
+            f"hook {body['hook']!r} does not match service {service_id!r} ({service.hook})", expression=["hook"]
+        )
     validate(body["context"], service.context_schema, where="context")
     explain = current_app.extensions.get("nen_explain")
     card_context = CardContext(
@@ -57,8 +58,9 @@ def call_hook(service_id: str):
         guideline_url=settings().guideline_url,
         explain_url=None,
     )
-    result = run_hook(service, body, settings(), card_context,
-                      client_factory=current_app.extensions["nen_fhir_client_factory"])
+    result = run_hook(
+        service, body, settings(), card_context, client_factory=current_app.extensions["nen_fhir_client_factory"]
+    )
     if explain is not None and result.body["cards"] and service.hook == "patient-view":
         explain.attach(result, body, card_context, service_base())
     feedback = current_app.extensions.get("nen_feedback")

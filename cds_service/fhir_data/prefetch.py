@@ -40,7 +40,7 @@ def fill_template(template: str, context: Mapping[str, Any]) -> str:
     out = template
     for name, value in context.items():
         if isinstance(value, str | int | float) and not isinstance(value, bool):
-            out = out.replace("{{context.%s}}" % name, str(value))
+            out = out.replace(f"{{{{context.{name}}}}}", str(value))
     return out
 
 

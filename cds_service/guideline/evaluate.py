@@ -126,8 +126,13 @@ def _decide(rec: Recommendation, facts: PatientFacts, ctx: RuleContext) -> Decis
             return Decision(rec, Outcome.UNKNOWN, answers, (spec["clock"].replace("_", "-"),), reason="no start date")
         if status.finished:
             return Decision(rec, Outcome.SILENT, answers, schedule=status, reason="schedule completed")
-        return Decision(rec, Outcome.FIRES, answers, schedule=status,
-                        reason="overdue" if status.overdue else f"next due {status.due.isoformat()}")
+        return Decision(
+            rec,
+            Outcome.FIRES,
+            answers,
+            schedule=status,
+            reason="overdue" if status.overdue else f"next due {status.due.isoformat()}",
+        )
     if not rec.is_avoid:
         done = _already_done_or_ordered(rec, facts)
         if done:
@@ -135,8 +140,9 @@ def _decide(rec: Recommendation, facts: PatientFacts, ctx: RuleContext) -> Decis
     return Decision(rec, Outcome.FIRES, answers, order=ctx.order, reason="conditions met")
 
 
-def evaluate(hook: str, facts: PatientFacts, orders: tuple[DraftOrder, ...] = (),
-             today: date | None = None) -> Evaluation:
+def evaluate(
+    hook: str, facts: PatientFacts, orders: tuple[DraftOrder, ...] = (), today: date | None = None
+) -> Evaluation:
     params = {**parameters(), "_today": today or facts.today}
     scope = scope_of(facts)
     result = Evaluation(hook, facts, scope, orders=orders)

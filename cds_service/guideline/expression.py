@@ -41,7 +41,7 @@ def _compile(node: ast.AST, source: str, registry: PredicateRegistry) -> Evaluat
     if isinstance(node, ast.BoolOp):
         parts = [_compile(v, source, registry) for v in node.values]
         combine = tri_and if isinstance(node.op, ast.And) else tri_or
-        decisive = False if isinstance(node.op, ast.And) else True
+        decisive = not isinstance(node.op, ast.And)
 
         def boolop(f: PatientFacts, c: RuleContext, t: Trace) -> Tri:
             values: list[Tri] = []

@@ -88,8 +88,19 @@ def _offers(raw: Iterable[Any] | None, where: str) -> tuple[Offer, ...]:
 
 def _entry(raw: dict[str, Any], chapter: str, registry: PredicateRegistry) -> Recommendation:
     where = f"{chapter}:{raw.get('id')}"
-    for key in ("id", "section", "level", "population", "setting", "kind", "statement", "when",
-                "summary", "detail", "pathway"):
+    for key in (
+        "id",
+        "section",
+        "level",
+        "population",
+        "setting",
+        "kind",
+        "statement",
+        "when",
+        "summary",
+        "detail",
+        "pathway",
+    ):
         if not raw.get(key):
             raise ValueError(f"{where}: missing {key}")
     if raw["level"] not in LEVELS or raw["kind"] not in KINDS or raw["pathway"] not in PATHWAYS:
@@ -125,7 +136,9 @@ def _entry(raw: dict[str, Any], chapter: str, registry: PredicateRegistry) -> Re
     )
 
 
-def load_knowledge(directory: Path = KNOWLEDGE_DIR, registry: PredicateRegistry = PREDICATES) -> dict[str, Recommendation]:
+def load_knowledge(
+    directory: Path = KNOWLEDGE_DIR, registry: PredicateRegistry = PREDICATES
+) -> dict[str, Recommendation]:
     import cds_service.guideline.predicates  # noqa: F401  (registers the predicates)
 
     entries: dict[str, Recommendation] = {}

@@ -27,8 +27,10 @@ def has_nen(f: PatientFacts, c: RuleContext) -> Tri:
     return f.neoplasm is not None
 
 
-@predicate("Is the neoplasm a poorly differentiated neuroendocrine carcinoma (NEC, or MiNEN managed as NEC)?",
-           needs="differentiation")
+@predicate(
+    "Is the neoplasm a poorly differentiated neuroendocrine carcinoma (NEC, or MiNEN managed as NEC)?",
+    needs="differentiation",
+)
 def is_nec(f: PatientFacts, c: RuleContext) -> Tri:
     if f.neoplasm is None or f.neoplasm.differentiation is Differentiation.UNKNOWN:
         return None
@@ -47,8 +49,9 @@ def differentiation_unknown(f: PatientFacts, c: RuleContext) -> Tri:
     return f.neoplasm is not None and f.neoplasm.differentiation is Differentiation.UNKNOWN
 
 
-@predicate("Does the tumor meet high-grade (G3) criteria (Ki-67 > 20%, > 20 mitoses / 2 mm2, or grade G3)?",
-           needs="ki67")
+@predicate(
+    "Does the tumor meet high-grade (G3) criteria (Ki-67 > 20%, > 20 mitoses / 2 mm2, or grade G3)?", needs="ki67"
+)
 def is_high_grade(f: PatientFacts, c: RuleContext) -> Tri:
     if f.grade is Grade.G3:
         return True
@@ -70,8 +73,10 @@ def is_g3_net(f: PatientFacts, c: RuleContext) -> Tri:
     return True
 
 
-@predicate("Is the high-grade neoplasm either a G3 NET or a NEC (differentiation may be unknown)?",
-           needs=("differentiation", "ki67"))
+@predicate(
+    "Is the high-grade neoplasm either a G3 NET or a NEC (differentiation may be unknown)?",
+    needs=("differentiation", "ki67"),
+)
 def is_high_grade_nen(f: PatientFacts, c: RuleContext) -> Tri:
     if is_nec(f, c):
         return True

@@ -13,8 +13,20 @@ def add_months(start: date, months: int) -> date:
     month = start.month - 1 + months
     year = start.year + month // 12
     month = month % 12 + 1
-    days_in_month = [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
-                     31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+    days_in_month = [
+        31,
+        29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ][month - 1]
     return date(year, month, min(start.day, days_in_month))
 
 

@@ -17,14 +17,17 @@ def activities() -> dict[str, dict[str, Any]]:
     for path in sorted(ACTIVITY_DIR.glob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("resourceType") != "ActivityDefinition" or data.get("kind") not in (
-            "ServiceRequest", "MedicationRequest"):
+            "ServiceRequest",
+            "MedicationRequest",
+        ):
             raise ValueError(f"{path}: not an ActivityDefinition of kind ServiceRequest/MedicationRequest")
         found[data["id"]] = data
     return found
 
 
-def build_resource(activity_id: str, *, patient_id: str | None, condition_ref: str | None,
-                   canonical: str, tag: dict[str, str]) -> dict[str, Any]:
+def build_resource(
+    activity_id: str, *, patient_id: str | None, condition_ref: str | None, canonical: str, tag: dict[str, str]
+) -> dict[str, Any]:
     """The draft resource an EHR creates when the clinician accepts the suggestion."""
     ad = activities()[activity_id]
     resource: dict[str, Any] = {"resourceType": ad["kind"], "status": "draft", "intent": "proposal"}

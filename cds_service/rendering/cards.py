@@ -60,8 +60,7 @@ def _links(ctx: CardContext) -> list[dict[str, str]]:
     if ctx.explain_url:
         links.append({"label": t["explain_link_label"], "url": ctx.explain_url, "type": "absolute"})
     if ctx.smart_launch_url:
-        links.append({"label": t["explain_link_label"] + " (SMART app)", "url": ctx.smart_launch_url,
-                      "type": "smart"})
+        links.append({"label": t["explain_link_label"] + " (SMART app)", "url": ctx.smart_launch_url, "type": "smart"})
     return links
 
 
@@ -79,8 +78,11 @@ def _create_actions(offer: Offer, rec: Recommendation, ctx: CardContext, conditi
     actions = []
     for activity_id in offer.activities:
         resource = build_resource(
-            activity_id, patient_id=ctx.patient_id, condition_ref=condition_ref,
-            canonical=ctx.canonical(rec.id), tag={"system": GUIDELINE_SYSTEM, "code": rec.id},
+            activity_id,
+            patient_id=ctx.patient_id,
+            condition_ref=condition_ref,
+            canonical=ctx.canonical(rec.id),
+            tag={"system": GUIDELINE_SYSTEM, "code": rec.id},
         )
         label = activities()[activity_id].get("title", activity_id)
         actions.append({"type": "create", "description": f"Order {label}", "resource": resource})
@@ -93,8 +95,12 @@ def _fill(text: str, decision: Decision) -> str:
         values["order"] = decision.order.text or "this order"
     if decision.schedule is not None:
         s = decision.schedule
-        values.update(due=s.due.isoformat(), last=s.last_study.isoformat() if s.last_study else "none since then",
-                      start=s.clock_start.isoformat(), months=str(s.due_months))
+        values.update(
+            due=s.due.isoformat(),
+            last=s.last_study.isoformat() if s.last_study else "none since then",
+            start=s.clock_start.isoformat(),
+            months=str(s.due_months),
+        )
     return text.format_map(_SafeDict(values))
 
 
@@ -110,8 +116,9 @@ def _indicator(decision: Decision) -> str:
     return "info" if rec.level == "lack-of-consensus" else indicator
 
 
-def recommendation_card(decision: Decision, ctx: CardContext, condition_ref: str | None,
-                        extra_orders: Iterable[DraftOrder] = ()) -> dict[str, Any]:
+def recommendation_card(
+    decision: Decision, ctx: CardContext, condition_ref: str | None, extra_orders: Iterable[DraftOrder] = ()
+) -> dict[str, Any]:
     rec = decision.rec
     indicator = _indicator(decision)
     detail = _fill(rec.detail, decision)
@@ -119,13 +126,25 @@ def recommendation_card(decision: Decision, ctx: CardContext, condition_ref: str
     if rec.is_avoid and decision.order is not None:
         drafts = [decision.order, *extra_orders]
         refs = [f"{o.resource_type}/{o.resource_id}" for o in drafts]
-        deletes = [{"type": "delete", "description": f"Remove the draft order: {o.text or ref}", "resourceId": ref}
-                   for o, ref in zip(drafts, refs, strict=True)]
+        deletes = [
+            {"type": "delete", "description": f"Remove the draft order: {o.text or ref}", "resourceId": ref}
+            for o, ref in zip(drafts, refs, strict=True)
+        ]
         for offer in rec.alternatives:
-            suggestions.append({"label": offer.label, "uuid": _uuid(ctx, rec.id, "alt", offer.label),
-                                "actions": [*deletes, *_create_actions(offer, rec, ctx, condition_ref)]})
-        suggestions.append({"label": "Remove the draft order" + ("s" if len(drafts) > 1 else ""),
-                            "uuid": _uuid(ctx, rec.id, "delete"), "actions": deletes})
+            suggestions.append(
+                {
+                    "label": offer.label,
+                    "uuid": _uuid(ctx, rec.id, "alt", offer.label),
+                    "actions": [*deletes, *_create_actions(offer, rec, ctx, condition_ref)],
+                }
+            )
+        suggestions.append(
+            {
+                "label": "Remove the draft order" + ("s" if len(drafts) > 1 else ""),
+                "uuid": _uuid(ctx, rec.id, "delete"),
+                "actions": deletes,
+            }
+        )
         detail = f"**Draft order:** {decision.order.text or refs[0]}\n\n{detail}"
     elif rec.kind != "schedule" or indicator == "warning":
         for offer in rec.offers:
@@ -155,8 +174,9 @@ def recommendation_card(decision: Decision, ctx: CardContext, condition_ref: str
     return card
 
 
-def _gap_cards(evaluation: Evaluation, ctx: CardContext, fired_ids: set[str],
-               cards_by_id: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def _gap_cards(
+    evaluation: Evaluation, ctx: CardContext, fired_ids: set[str], cards_by_id: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
     t = templates()["gap"]
     out = []
     for gap, recs in evaluation.gaps():
@@ -166,15 +186,20 @@ def _gap_cards(evaluation: Evaluation, ctx: CardContext, fired_ids: set[str],
         if supplier:
             cards_by_id[supplier]["detail"] += f"\n\nWithout it the service also cannot decide:\n{blocked}"
             continue
-        out.append({
-            "uuid": _uuid(ctx, "gap", gap.fact),
-            "summary": t["summary"].format(description=gap.description)[:139],
-            "detail": t["detail"].format(description=gap.description, blocked=blocked, supply=gap.supply),
-            "indicator": "info",
-            "source": {"label": templates()["source"]["label"], "url": ctx.guideline_url,
-                       "topic": _topic(t["topic_prefix"] + gap.fact, f"Missing data: {gap.description}")},
-            "links": _links(ctx),
-        })
+        out.append(
+            {
+                "uuid": _uuid(ctx, "gap", gap.fact),
+                "summary": t["summary"].format(description=gap.description)[:139],
+                "detail": t["detail"].format(description=gap.description, blocked=blocked, supply=gap.supply),
+                "indicator": "info",
+                "source": {
+                    "label": templates()["source"]["label"],
+                    "url": ctx.guideline_url,
+                    "topic": _topic(t["topic_prefix"] + gap.fact, f"Missing data: {gap.description}"),
+                },
+                "links": _links(ctx),
+            }
+        )
     return out
 
 
@@ -189,8 +214,11 @@ def _scope_card(ctx: CardContext, reason: str, sentence: str) -> dict[str, Any]:
         "summary": t["summary"].format(reason=reason)[:139],
         "detail": t["detail"].format(reason_sentence=sentence),
         "indicator": "info",
-        "source": {"label": templates()["source"]["label"], "url": ctx.guideline_url,
-                   "topic": _topic(t["topic"], "The guideline does not apply to this patient")},
+        "source": {
+            "label": templates()["source"]["label"],
+            "url": ctx.guideline_url,
+            "topic": _topic(t["topic"], "The guideline does not apply to this patient"),
+        },
         "links": _links(ctx)[:1],
     }
 
@@ -202,8 +230,11 @@ def _notice_card(ctx: CardContext, key: str, items: list[str], **fmt: Any) -> di
         "summary": t["summary"].format(**fmt)[:139],
         "detail": t["detail"].format(items="\n".join(f"- {i}" for i in items)),
         "indicator": "warning" if key == "unreadable" else "info",
-        "source": {"label": templates()["source"]["label"], "url": ctx.guideline_url,
-                   "topic": _topic(t["topic"], t["summary"].split(":")[0])},
+        "source": {
+            "label": templates()["source"]["label"],
+            "url": ctx.guideline_url,
+            "topic": _topic(t["topic"], t["summary"].split(":")[0]),
+        },
     }
 
 
@@ -211,8 +242,11 @@ def render_cards(evaluation: Evaluation, ctx: CardContext, unreadable: list[tupl
     facts = evaluation.facts
     cards: list[tuple[tuple[int, int, int], dict[str, Any]]] = []
     if evaluation.scope is Scope.LOW_GRADE and evaluation.hook == "patient-view":
-        card = _scope_card(ctx, f"{facts.grade.value} well-differentiated NET",
-                           f"This patient's tumor is recorded as a {facts.grade.value} well-differentiated NET.")
+        card = _scope_card(
+            ctx,
+            f"{facts.grade.value} well-differentiated NET",
+            f"This patient's tumor is recorded as a {facts.grade.value} well-differentiated NET.",
+        )
         return [card]
     condition_ref = facts.neoplasm.condition_id if facts.neoplasm else None
     order_index = {rec_id: i for i, rec_id in enumerate(d.rec.id for d in evaluation.decisions)}

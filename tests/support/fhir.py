@@ -47,9 +47,18 @@ def patient(patient_id: str = PATIENT_ID) -> dict[str, Any]:
     return {"resourceType": "Patient", "id": patient_id, "gender": "female"}
 
 
-def condition(code: dict[str, Any], *, morphology: str | None = None, body_site: dict[str, Any] | None = None,
-              verification: str = "confirmed", clinical: str = "active", onset: str | None = "2026-09-01",
-              id: str | None = None, patient_id: str = PATIENT_ID, **extra: Any) -> dict[str, Any]:
+def condition(
+    code: dict[str, Any],
+    *,
+    morphology: str | None = None,
+    body_site: dict[str, Any] | None = None,
+    verification: str = "confirmed",
+    clinical: str = "active",
+    onset: str | None = "2026-09-01",
+    id: str | None = None,
+    patient_id: str = PATIENT_ID,
+    **extra: Any,
+) -> dict[str, Any]:
     """A cancer Condition; ``morphology`` is an ICD-O-3 code put in the mCODE histology extension."""
     resource: dict[str, Any] = {
         "resourceType": "Condition",
@@ -85,8 +94,15 @@ def secondary(icd10: str, *, id: str | None = None, **kw: Any) -> dict[str, Any]
     return condition(cc(ICD10, icd10), id=id or _id("met"), **kw)
 
 
-def observation(code: dict[str, Any], *, effective: str | None = "2026-09-10", id: str | None = None,
-                status: str = "final", patient_id: str = PATIENT_ID, **value: Any) -> dict[str, Any]:
+def observation(
+    code: dict[str, Any],
+    *,
+    effective: str | None = "2026-09-10",
+    id: str | None = None,
+    status: str = "final",
+    patient_id: str = PATIENT_ID,
+    **value: Any,
+) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "Observation",
         "id": id or _id("obs"),
@@ -101,9 +117,11 @@ def observation(code: dict[str, Any], *, effective: str | None = "2026-09-10", i
 
 
 def ki67(percent: float, **kw: Any) -> dict[str, Any]:
-    return observation(cc(LOINC, "29593-1", "Cells.Ki-67 nuclear Ag/cells in Tissue by Immune stain"),
-                       valueQuantity={"value": percent, "unit": "%", "system": "http://unitsofmeasure.org",
-                                      "code": "%"}, **kw)
+    return observation(
+        cc(LOINC, "29593-1", "Cells.Ki-67 nuclear Ag/cells in Tissue by Immune stain"),
+        valueQuantity={"value": percent, "unit": "%", "system": "http://unitsofmeasure.org", "code": "%"},
+        **kw,
+    )
 
 
 def m_category(value: str = "1229903009", **kw: Any) -> dict[str, Any]:
@@ -125,8 +143,15 @@ def nen_fact(code: str, **value: Any) -> dict[str, Any]:
     return observation(cc(NEN_FACT, code), effective=effective, **value)
 
 
-def report(code: dict[str, Any], *, date: str = "2026-09-05", conclusion: str | None = None,
-           id: str | None = None, status: str = "final", patient_id: str = PATIENT_ID) -> dict[str, Any]:
+def report(
+    code: dict[str, Any],
+    *,
+    date: str = "2026-09-05",
+    conclusion: str | None = None,
+    id: str | None = None,
+    status: str = "final",
+    patient_id: str = PATIENT_ID,
+) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "DiagnosticReport",
         "id": id or _id("dr"),
@@ -149,8 +174,16 @@ def ct_abdomen(**kw: Any) -> dict[str, Any]:
     return report(cc(SNOMED, "1148701004", "CT of abdomen and pelvis with IV contrast"), **kw)
 
 
-def medication_request(rxnorm: str | None, text: str, *, authored: str = "2026-09-20", status: str = "active",
-                       id: str | None = None, intent: str = "order", patient_id: str = PATIENT_ID) -> dict[str, Any]:
+def medication_request(
+    rxnorm: str | None,
+    text: str,
+    *,
+    authored: str = "2026-09-20",
+    status: str = "active",
+    id: str | None = None,
+    intent: str = "order",
+    patient_id: str = PATIENT_ID,
+) -> dict[str, Any]:
     concept: dict[str, Any] = cc(RXNORM, rxnorm, text) if rxnorm else {}
     concept["text"] = text
     return {
@@ -164,8 +197,9 @@ def medication_request(rxnorm: str | None, text: str, *, authored: str = "2026-0
     }
 
 
-def service_request(code: dict[str, Any], *, id: str | None = None, status: str = "draft",
-                    patient_id: str = PATIENT_ID) -> dict[str, Any]:
+def service_request(
+    code: dict[str, Any], *, id: str | None = None, status: str = "draft", patient_id: str = PATIENT_ID
+) -> dict[str, Any]:
     return {
         "resourceType": "ServiceRequest",
         "id": id or _id("sr"),
@@ -204,9 +238,14 @@ def prefetch_for(*resources: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def hook_request(hook: str, *resources: dict[str, Any], draft_orders: list[dict[str, Any]] | None = None,
-                 selections: list[str] | None = None, patient_id: str = PATIENT_ID,
-                 hook_instance: str = "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea") -> dict[str, Any]:
+def hook_request(
+    hook: str,
+    *resources: dict[str, Any],
+    draft_orders: list[dict[str, Any]] | None = None,
+    selections: list[str] | None = None,
+    patient_id: str = PATIENT_ID,
+    hook_instance: str = "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+) -> dict[str, Any]:
     context: dict[str, Any] = {"userId": "Practitioner/example", "patientId": patient_id}
     if hook in ("order-select", "order-sign"):
         drafts = draft_orders or []
