@@ -139,7 +139,7 @@ def _entry(raw: dict[str, Any], chapter: str, registry: PredicateRegistry) -> Re
 def load_knowledge(
     directory: Path = KNOWLEDGE_DIR, registry: PredicateRegistry = PREDICATES
 ) -> dict[str, Recommendation]:
-    import cds_service.guideline.predicates  # noqa: F401  (registers the predicates)
+    _import_predicate_modules()
 
     entries: dict[str, Recommendation] = {}
     for path in sorted(directory.glob("*.yaml")):
@@ -149,6 +149,14 @@ def load_knowledge(
                 raise ValueError(f"recommendation {rec.id} defined twice ({path.name})")
             entries[rec.id] = rec
     return entries
+
+
+def _import_predicate_modules() -> None:
+    """Register every predicate: modules named ``*predicates.py`` in this package."""
+    import importlib
+
+    for path in sorted(Path(__file__).resolve().parent.glob("*predicates.py")):
+        importlib.import_module(f"cds_service.guideline.{path.stem}")
 
 
 @cache

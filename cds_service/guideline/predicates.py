@@ -187,3 +187,31 @@ def is_mmrd_msih_or_tmb_high(f: PatientFacts, c: RuleContext) -> Tri:
     if any(v is False for v in values):
         return False
     return None
+
+
+# ---------------------------------------------------------------- treatment course (shared)
+
+
+@predicate("Has any systemic anticancer therapy (a regimen line) been given or started?")
+def has_systemic_therapy(f: PatientFacts, c: RuleContext) -> Tri:
+    return bool(f.lines)
+
+
+@predicate("Is a systemic regimen currently active?")
+def on_systemic_therapy(f: PatientFacts, c: RuleContext) -> Tri:
+    return any(line.active for line in f.lines)
+
+
+@predicate("Is disease progression recorded (disease status worsened)?")
+def has_progression(f: PatientFacts, c: RuleContext) -> Tri:
+    return bool(f.progression_dates)
+
+
+@predicate("Did the disease progress after the first systemic line started?")
+def progressed_after_first_line(f: PatientFacts, c: RuleContext) -> Tri:
+    if not f.lines:
+        return False
+    start = f.lines[0].start
+    if start is None:
+        return bool(f.progression_dates)
+    return any(d >= start for d in f.progression_dates)
