@@ -41,31 +41,36 @@ def discovery():
 
 @bp.post("/cds-services/<service_id>")
 def call_hook(service_id: str):
+    body = read_json_object(request, settings().max_body_bytes)
+    return jsonify(call_service(service_id, body))
+
+
+def call_service(service_id: str, body: dict) -> dict:
+    """Validate and answer one hook request (also used by the demo pages)."""
     started = time.perf_counter()
     service = get_service(service_id)
-    body = read_json_object(request, settings().max_body_bytes)
     validate(body, "request.schema.json")
     if body["hook"] != service.hook:
         raise BadRequest(
             f"hook {body['hook']!r} does not match service {service_id!r} ({service.hook})", expression=["hook"]
         )
     validate(body["context"], service.context_schema, where="context")
-    explain = current_app.extensions.get("nen_explain")
     card_context = CardContext(
         hook_instance=body["hookInstance"],
         service_base=service_base(),
         patient_id=body["context"].get("patientId"),
         guideline_url=settings().guideline_url,
-        explain_url=None,
     )
     result = run_hook(
         service, body, settings(), card_context, client_factory=current_app.extensions["nen_fhir_client_factory"]
     )
+    explain = current_app.extensions.get("nen_explain")
     if explain is not None and result.body["cards"] and service.hook == "patient-view":
         explain.attach(result, body, card_context, service_base())
     feedback = current_app.extensions.get("nen_feedback")
     if feedback is not None:
         feedback.record_issued(service.id, body["hookInstance"], result.body["cards"])
+    cards = result.body["cards"]
     log.info(
         "hook answered",
         extra={
@@ -73,11 +78,11 @@ def call_hook(service_id: str):
             "service": service.id,
             "hook": service.hook,
             "status": 200,
-            "cards": len(result.body["cards"]),
-            "topics": [c["source"]["topic"]["code"] for c in result.body["cards"] if "topic" in c.get("source", {})],
+            "cards": len(cards),
+            "topics": [c["source"]["topic"]["code"] for c in cards if "topic" in c.get("source", {})],
             "resources": len(result.record),
             "unreadable": [k for k, _ in result.record.unreadable],
             "duration_ms": round((time.perf_counter() - started) * 1000, 2),
         },
     )
-    return jsonify(result.body)
+    return result.body
