@@ -21,6 +21,8 @@ PATIENT_PREFETCH: dict[str, str] = {
     "allergies": "AllergyIntolerance?patient={{context.patientId}}",
 }
 
+SPEC_VERSION = "2.0.1"
+HOOK_VERSION = "1.0"  # CDS Hooks Library patient-view / order-select / order-sign 1.0
 USAGE = (
     "Supports the NANETS 2023 consensus recommendations for high-grade (G3) gastroenteropancreatic "
     "and gynecologic neuroendocrine neoplasms (doi:10.1530/ERC-22-0206). Works from prefetch; "
@@ -46,6 +48,8 @@ class ServiceDefinition:
             "description": self.description,
             "prefetch": dict(self.prefetch),
             "usageRequirements": USAGE,
+            "version": SPEC_VERSION,  # CDS Hooks 3.0: the spec version implemented
+            "hookVersion": HOOK_VERSION,  # CDS Hooks 3.0: the hook definition version supported
         }
 
 

@@ -21,6 +21,8 @@ def test_discovery_lists_one_service_per_hook(client):
     for service in services:
         for key in ("id", "hook", "title", "description", "prefetch", "usageRequirements"):
             assert service[key], key
+        assert service["version"] == "2.0.1"
+        assert service["hookVersion"] == "1.0"
 
 
 def test_discovery_prefetch_uses_only_spec_query_forms(client):
