@@ -253,3 +253,222 @@ def hook_request(
         if hook == "order-select":
             context["selections"] = selections or [f"{d['resourceType']}/{d['id']}" for d in drafts]
     return {"hook": hook, "hookInstance": hook_instance, "context": context, "prefetch": prefetch_for(*resources)}
+
+
+# ---------------------------------------------------------------- facts-layer builders (additive)
+SO = "http://www.sequenceontology.org"
+INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+MCODE_SD = "http://hl7.org/fhir/us/mcode/StructureDefinition/"
+
+
+def histology_observation(
+    morphology: str, *, focus: str | None = None, system: str = ICDO3, **kw: Any
+) -> dict[str, Any]:
+    """mCODE HistologicBehaviorAndType: LOINC 31206-6 valued with an ICD-O-3 morphology."""
+    extra: dict[str, Any] = {"valueCodeableConcept": cc(system, morphology)}
+    if focus:
+        extra["focus"] = [{"reference": focus}]
+    return observation(cc(LOINC, "31206-6", "Behavior ICD-O-3 Cancer"), **extra, **kw)
+
+
+def histologic_grade(snomed: str, *, loinc: bool = False, **kw: Any) -> dict[str, Any]:
+    """mCODE HistologicGrade (NCIt C18000, or LOINC 33732-9): 61026006 G3, 1663004 G2, 54102005 G1."""
+    code = cc(LOINC, "33732-9") if loinc else cc(NCIT, "C18000", "Histologic Grade")
+    return observation(code, valueCodeableConcept=cc(SNOMED, snomed), **kw)
+
+
+def mitotic_count(value: float, unit: str | None = "/(2.mm2)", **kw: Any) -> dict[str, Any]:
+    qty: dict[str, Any] = {"value": value}
+    if unit:
+        qty.update({"unit": unit, "system": "http://unitsofmeasure.org", "code": unit})
+    return observation(cc(NEN_FACT, "mitotic-count-per-2mm2"), valueQuantity=qty, **kw)
+
+
+def quantity_obs(system: str, code: str, value: float, unit: str | None, **kw: Any) -> dict[str, Any]:
+    qty: dict[str, Any] = {"value": value}
+    if unit is not None:
+        qty.update({"unit": unit, "system": "http://unitsofmeasure.org", "code": unit})
+    return observation(cc(system, code), valueQuantity=qty, **kw)
+
+
+def coded_obs(system: str, code: str, value_system: str, value_code: str, **kw: Any) -> dict[str, Any]:
+    """An Observation ``system#code`` valued with the CodeableConcept ``value_system#value_code``."""
+    return observation(cc(system, code), valueCodeableConcept=cc(value_system, value_code), **kw)
+
+
+def lab(
+    loinc: str,
+    value: float | None,
+    unit: str = "ng/mL",
+    *,
+    interpretation: str | None = None,
+    high: float | None = None,
+    high_unit: str | None = None,
+    **kw: Any,
+) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if value is not None:
+        extra["valueQuantity"] = {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit}
+    if interpretation:
+        extra["interpretation"] = [cc(INTERPRETATION, interpretation)]
+    if high is not None:
+        hu = high_unit or unit
+        extra["referenceRange"] = [
+            {"high": {"value": high, "unit": hu, "system": "http://unitsofmeasure.org", "code": hu}}
+        ]
+    return observation(cc(LOINC, loinc), **extra, **kw)
+
+
+def variant(
+    *genes: str,
+    protein: str | None = None,
+    dna_change_type: str | None = None,
+    component_text: str | None = None,
+    present: bool | None = True,
+    gene_system: str = HGNC,
+    **kw: Any,
+) -> dict[str, Any]:
+    """genomics-reporting Variant (LOINC 69548-6) with gene-studied components (HGNC ids)."""
+    components: list[dict[str, Any]] = [
+        {"code": cc(LOINC, "48018-6", "Gene studied [ID]"), "valueCodeableConcept": cc(gene_system, g)} for g in genes
+    ]
+    if protein:
+        components.append(
+            {
+                "code": cc(LOINC, "48005-3", "Amino acid change (pHGVS)"),
+                "valueCodeableConcept": cc("http://varnomen.hgvs.org", protein),
+            }
+        )
+    if dna_change_type:
+        components.append(
+            {"code": cc(LOINC, "48019-4", "DNA change type"), "valueCodeableConcept": cc(SO, dna_change_type)}
+        )
+    if component_text:
+        components.append({"code": {"text": "Variant description"}, "valueString": component_text})
+    extra: dict[str, Any] = {"component": components}
+    if present is True:
+        extra["valueCodeableConcept"] = cc(LOINC, "LA9633-4", "Present")
+    elif present is False:
+        extra["valueCodeableConcept"] = cc(SNOMED, "260385009", "Negative")
+    return observation(cc(LOINC, "69548-6", "Genetic variant assessment"), **extra, **kw)
+
+
+def procedure(
+    code: dict[str, Any],
+    *,
+    performed: str | None = "2026-06-01",
+    status: str = "completed",
+    category: str | None = "387713003",
+    reason: str | None = None,
+    profile: str | None = None,
+    id: str | None = None,
+    patient_id: str = PATIENT_ID,
+    **extra: Any,
+) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Procedure",
+        "id": id or _id("proc"),
+        "status": status,
+        "code": code,
+        "subject": subject(patient_id),
+    }
+    if category:
+        resource["category"] = cc(SNOMED, category)
+    if performed:
+        resource["performedDateTime"] = performed
+    if reason:
+        resource["reasonReference"] = [{"reference": reason}]
+    if profile:
+        resource["meta"] = {"profile": [MCODE_SD + profile]}
+    resource.update(extra)
+    return resource
+
+
+def imaging_study(code: dict[str, Any], *, started: str = "2026-09-05", status: str = "available", **kw: Any):
+    return {
+        "resourceType": "ImagingStudy",
+        "id": kw.pop("id", None) or _id("img"),
+        "status": status,
+        "subject": subject(kw.pop("patient_id", PATIENT_ID)),
+        "started": started,
+        "procedureCode": [code],
+        **kw,
+    }
+
+
+def medication(code: dict[str, Any], *, id: str | None = None) -> dict[str, Any]:
+    return {"resourceType": "Medication", "id": id or _id("med"), "code": code}
+
+
+def medication_administration(
+    rxnorm: str | None,
+    text: str,
+    *,
+    effective: str = "2026-09-20",
+    end: str | None = None,
+    status: str = "completed",
+    id: str | None = None,
+    patient_id: str = PATIENT_ID,
+    **extra: Any,
+) -> dict[str, Any]:
+    concept: dict[str, Any] = cc(RXNORM, rxnorm, text) if rxnorm else {}
+    concept["text"] = text
+    resource: dict[str, Any] = {
+        "resourceType": "MedicationAdministration",
+        "id": id or _id("ma"),
+        "status": status,
+        "medicationCodeableConcept": concept,
+        "subject": subject(patient_id),
+    }
+    if end:
+        resource["effectivePeriod"] = {"start": effective, "end": end}
+    else:
+        resource["effectiveDateTime"] = effective
+    resource.update(extra)
+    return resource
+
+
+def medication_statement(
+    rxnorm: str | None,
+    text: str,
+    *,
+    start: str | None = "2026-01-10",
+    end: str | None = None,
+    status: str = "completed",
+    id: str | None = None,
+    patient_id: str = PATIENT_ID,
+    **extra: Any,
+) -> dict[str, Any]:
+    concept: dict[str, Any] = cc(RXNORM, rxnorm, text) if rxnorm else {}
+    concept["text"] = text
+    resource: dict[str, Any] = {
+        "resourceType": "MedicationStatement",
+        "id": id or _id("ms"),
+        "status": status,
+        "medicationCodeableConcept": concept,
+        "subject": subject(patient_id),
+    }
+    if start:
+        resource["effectivePeriod"] = {"start": start, **({"end": end} if end else {})}
+    resource.update(extra)
+    return resource
+
+
+def allergy(code: dict[str, Any], *, clinical: str = "active", verification: str = "confirmed", **extra: Any):
+    return {
+        "resourceType": "AllergyIntolerance",
+        "id": extra.pop("id", None) or _id("allergy"),
+        "clinicalStatus": cc("http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", clinical),
+        "verificationStatus": cc("http://terminology.hl7.org/CodeSystem/allergyintolerance-verification", verification),
+        "code": code,
+        "patient": subject(extra.pop("patient_id", PATIENT_ID)),
+        **extra,
+    }
+
+
+def operation_outcome(severity: str = "error", id: str = "oo-1") -> dict[str, Any]:
+    return {
+        "resourceType": "OperationOutcome",
+        "id": id,
+        "issue": [{"severity": severity, "code": "timeout", "diagnostics": "search timed out"}],
+    }
