@@ -47,6 +47,23 @@ class Settings:
     explain_secret: str = ""  # HMAC key for explanation links; empty -> random per process
     demo_data: bool = False  # serve the demo patients through /demo-fhir
     log_level: str = "INFO"
+    # JWT key handling (cds_service.security): JWKS cache lifetime, the shortest interval between two
+    # refetches of one JWKS URL (unknown `kid`), HTTP timeout, replay-cache bound, longest token accepted.
+    cds_jwks_cache_seconds: int = 3600
+    cds_jwks_refetch_min_seconds: int = 30
+    cds_jwks_timeout_seconds: float = 3.0
+    cds_replay_cache_size: int = 100_000
+    cds_max_token_lifetime_seconds: int = 3600  # `exp` further ahead than this is refused; 0 = no limit
+    # Feedback (cds_service.hooks.feedback): request size limit and the issued-card buffer bound.
+    feedback_max_body_bytes: int = 1024 * 1024
+    feedback_queue_size: int = 10_000
+    # SMART on FHIR launch of the explanation page (cds_service.explain): link type "smart" on cards
+    # when a client id is set; `iss` values the launch accepts (exact FHIR base URLs; none -> refused).
+    smart_client_id: str = ""
+    smart_client_secret: str = ""  # empty -> public client (PKCE only)
+    smart_redirect_url: str = ""  # empty -> <service base>/explain/smart/callback
+    smart_scope: str = "launch patient/*.read"
+    smart_issuers: tuple[str, ...] = ()
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
