@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 from cds_service.api.errors import BadRequest, NotFound
 from cds_service.api.requests_io import read_json_object
@@ -50,6 +50,7 @@ def call_service(service_id: str, body: dict) -> dict:
     started = time.perf_counter()
     service = get_service(service_id)
     validate(body, "request.schema.json")
+    g.hook_instance = body["hookInstance"]  # for the request log line (cds_service.api.request_log)
     if body["hook"] != service.hook:
         raise BadRequest(
             f"hook {body['hook']!r} does not match service {service_id!r} ({service.hook})", expression=["hook"]

@@ -9,6 +9,7 @@ from the fired ones, data-gap cards from the unknown ones, and the explanation p
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -22,6 +23,7 @@ from cds_service.facts.model import DataGap, Differentiation, DraftOrder, Grade,
 from cds_service.guideline.expression import Trace
 from cds_service.guideline.knowledge import Recommendation, knowledge
 from cds_service.guideline.logic import PREDICATES, RuleContext
+from cds_service.guideline.order_predicates import CURRENT_INTERVAL, repeat_imaging_interval
 from cds_service.guideline.schedules import ScheduleStatus, schedule_status
 
 PARAMETERS_FILE = Path(__file__).resolve().parent / "parameters.yaml"
@@ -97,10 +99,14 @@ def scope_of(facts: PatientFacts) -> Scope:
     return Scope.IN_SCOPE
 
 
-def _missing(trace: Trace) -> tuple[str, ...]:
+def _missing(trace: Trace, facts: PatientFacts) -> tuple[str, ...]:
+    """The facts behind the unknown answers. A predicate that needs several facts (a G3 NET needs
+    differentiation and grade) names only those the record actually lacks, when the facts layer says."""
+    lacking = {g.fact for g in facts.data_gaps}
     needs: list[str] = []
     for name in trace.unknown():
-        for fact in PREDICATES[name].needs or (name,):
+        declared = PREDICATES[name].needs or (name,)
+        for fact in [n for n in declared if n in lacking] or declared:
             if fact not in needs:
                 needs.append(fact)
     return tuple(needs)
@@ -111,12 +117,21 @@ def _already_done_or_ordered(rec: Recommendation, facts: PatientFacts) -> str:
     return f"already done or ordered: {', '.join(hits)}" if hits else ""
 
 
+def _without_excluded_offers(rec: Recommendation, facts: PatientFacts, ctx: RuleContext) -> tuple[Recommendation, str]:
+    """Leave out the offers whose ``unless`` holds (e.g. a regimen already given); unknown keeps the offer."""
+    if not any(o.unless_evaluator for o in rec.offers):
+        return rec, ""
+    kept = [o for o in rec.offers if not (o.unless_evaluator and o.unless_evaluator(facts, ctx, Trace()) is True)]
+    left_out = "; ".join(f"{o.label} ({o.unless})" for o in rec.offers if o not in kept)
+    return (dataclasses.replace(rec, offers=tuple(kept)), left_out) if left_out else (rec, "")
+
+
 def _decide(rec: Recommendation, facts: PatientFacts, ctx: RuleContext) -> Decision:
     trace = Trace()
     value = rec.evaluator(facts, ctx, trace)
     answers = dict(trace.answers)
     if value is None:
-        return Decision(rec, Outcome.UNKNOWN, answers, _missing(trace), ctx.order, reason="data missing")
+        return Decision(rec, Outcome.UNKNOWN, answers, _missing(trace, facts), ctx.order, reason="data missing")
     if value is False:
         return Decision(rec, Outcome.SILENT, answers, order=ctx.order, reason="conditions not met")
     if rec.kind == "schedule":
@@ -137,6 +152,14 @@ def _decide(rec: Recommendation, facts: PatientFacts, ctx: RuleContext) -> Decis
         done = _already_done_or_ordered(rec, facts)
         if done:
             return Decision(rec, Outcome.SILENT, answers, reason=done)
+        rec, left_out = _without_excluded_offers(rec, facts, ctx)
+        if left_out and not rec.offers:
+            return Decision(rec, Outcome.SILENT, answers, reason=f"every suggestion left out: {left_out}")
+        if left_out:
+            return Decision(rec, Outcome.FIRES, answers, reason=f"conditions met; left out: {left_out}")
+    if rec.is_avoid and rec.schedule == CURRENT_INTERVAL:  # a repeat check worded with the running interval
+        status = repeat_imaging_interval(facts, ctx)[1]
+        return Decision(rec, Outcome.FIRES, answers, order=ctx.order, schedule=status, reason="repeat before due")
     return Decision(rec, Outcome.FIRES, answers, order=ctx.order, reason="conditions met")
 
 

@@ -13,20 +13,25 @@ Entry fields (see ``knowledge/README.md`` for a worked example):
   indicator   avoid only: "info" for a soft note (lack of consensus)
   summary     card summary (< 140 characters)
   detail      Markdown rationale and key evidence from the guideline text
-  offers      list of suggestions; each {label, activities: [ActivityDefinition ids]}
+  offers      list of suggestions; each {label, activities: [ActivityDefinition ids]} and optionally
+              unless: a predicate expression; when it is true for the patient the suggestion is left
+              out (e.g. a regimen already given); a card whose every suggestion is left out is silent
   alternatives  avoid only: suggestions that replace the draft ({label, activities})
   pathway     diagnosis | treatment | surveillance (card order)
   supplies    facts this card itself asks for (e.g. ki67): their data-gap cards fold into it
   done_when   value-set concept names: a study/order of that kind already done or ordered
-              means the card is not shown (alert hygiene)
-  schedule    schedule only: name of the schedule in parameters.yaml (default: the id)
+              means the card is not shown (alert hygiene); on an avoid entry it drops the
+              alternatives instead (no second SSTR-PET offered after one on record)
+  schedule    schedule only: name of the schedule in parameters.yaml (default: the id); on an
+              avoid entry, "current-interval" words the card with the running Table 2/3 interval
+              (last study, next due date: the premature-repeat imaging check)
   selection   "at-most-one" (default: alternatives that exclude each other) or "any"
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -46,6 +51,8 @@ PATHWAYS = ("diagnosis", "treatment", "surveillance")
 class Offer:
     label: str
     activities: tuple[str, ...]  # ActivityDefinition ids in fhir_profiles/ActivityDefinition/
+    unless: str = ""  # predicate expression: the offer is left out when it is true
+    unless_evaluator: Evaluator | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -77,12 +84,14 @@ class Recommendation:
         return self.kind == "avoid"
 
 
-def _offers(raw: Iterable[Any] | None, where: str) -> tuple[Offer, ...]:
+def _offers(raw: Iterable[Any] | None, where: str, registry: PredicateRegistry | None = None) -> tuple[Offer, ...]:
     offers = []
     for item in raw or []:
         if not isinstance(item, dict) or not item.get("activities"):
             raise ValueError(f"{where}: each offer needs a label and activities")
-        offers.append(Offer(str(item.get("label", "")), tuple(item["activities"])))
+        unless = " ".join(str(item.get("unless") or "").split())
+        evaluator = compile_when(unless, registry) if unless and registry is not None else None
+        offers.append(Offer(str(item.get("label", "")), tuple(item["activities"]), unless, evaluator))
     return tuple(offers)
 
 
@@ -124,7 +133,7 @@ def _entry(raw: dict[str, Any], chapter: str, registry: PredicateRegistry) -> Re
         summary=raw["summary"],
         detail=str(raw["detail"]).strip(),
         pathway=raw["pathway"],
-        offers=_offers(raw.get("offers"), where),
+        offers=_offers(raw.get("offers"), where, registry),
         alternatives=_offers(raw.get("alternatives"), where),
         orders=frozenset(raw.get("orders") or ()),
         indicator=raw.get("indicator"),

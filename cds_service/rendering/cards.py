@@ -117,7 +117,11 @@ def _indicator(decision: Decision) -> str:
 
 
 def recommendation_card(
-    decision: Decision, ctx: CardContext, condition_ref: str | None, extra_orders: Iterable[DraftOrder] = ()
+    decision: Decision,
+    ctx: CardContext,
+    condition_ref: str | None,
+    extra_orders: Iterable[DraftOrder] = (),
+    already: frozenset[str] = frozenset(),  # concepts done, on record or drafted: avoid alternatives not offered
 ) -> dict[str, Any]:
     rec = decision.rec
     indicator = _indicator(decision)
@@ -130,7 +134,7 @@ def recommendation_card(
             {"type": "delete", "description": f"Remove the draft order: {o.text or ref}", "resourceId": ref}
             for o, ref in zip(drafts, refs, strict=True)
         ]
-        for offer in rec.alternatives:
+        for offer in rec.alternatives if not rec.done_when & already else ():
             suggestions.append(
                 {
                     "label": offer.label,
@@ -172,6 +176,13 @@ def recommendation_card(
             for r in t["override_reasons"]
         ]
     return card
+
+
+def _already(evaluation: Evaluation) -> frozenset[str]:
+    """Concepts already done (studies), ordered on record or drafted in this session."""
+    facts = evaluation.facts
+    drafted = frozenset(c for o in evaluation.orders for c in o.concepts)
+    return facts.orders_pending | {s.kind.value for s in facts.studies} | drafted
 
 
 def _gap_cards(
@@ -257,7 +268,7 @@ def render_cards(evaluation: Evaluation, ctx: CardContext, unreadable: list[tupl
     for rec_id, decisions in grouped.items():
         first = decisions[0]
         extra = [d.order for d in decisions[1:] if d.order is not None]
-        card = recommendation_card(first, ctx, condition_ref, extra)
+        card = recommendation_card(first, ctx, condition_ref, extra, _already(evaluation))
         by_id[rec_id] = card
         key = (_INDICATOR_RANK[card["indicator"]], _PATHWAY_RANK[first.rec.pathway], order_index[rec_id])
         cards.append((key, card))
