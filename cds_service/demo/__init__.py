@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Flask, abort, jsonify, render_template_string, request
 
+from cds_service.demo.dates import as_of
 from cds_service.settings import Settings
 
 PATIENT_DIR = Path(__file__).resolve().parent / "patients"
@@ -36,9 +38,14 @@ PREFETCH_TYPES = {
 
 
 @cache
-def demo_patients() -> dict[str, dict[str, Any]]:
-    """Demo bundles by file stem."""
+def _demo_files() -> dict[str, dict[str, Any]]:
     return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(PATIENT_DIR.glob("*.json"))}
+
+
+def demo_patients(today: date | None = None) -> dict[str, dict[str, Any]]:
+    """Demo bundles by file stem, their dates moved so that each bundle's as-of date is today."""
+    today = today or date.today()
+    return {name: as_of(bundle, today) for name, bundle in _demo_files().items()}
 
 
 def _resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:
@@ -112,7 +119,7 @@ def index():
 
 @bp.get("/<name>/request.json")
 def request_json(name: str):
-    if name not in demo_patients():
+    if name not in _demo_files():
         abort(404)
     return jsonify(patient_view_request(name))
 

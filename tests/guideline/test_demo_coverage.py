@@ -12,10 +12,9 @@ windows (newly diagnosed, surveillance due dates) keep their meaning as the cale
 
 from __future__ import annotations
 
-import copy
 import json
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ import pytest
 import yaml
 
 from cds_service.demo import PATIENT_DIR, PREFETCH_TYPES
+from cds_service.demo.dates import as_of, shift_dates
 from cds_service.facts.model import Differentiation
 from cds_service.guideline.evaluate import Scope
 from cds_service.guideline.knowledge import knowledge
@@ -42,28 +42,8 @@ def non_avoid_catalog() -> dict[str, str]:
     return {r.id: r.population for r in knowledge().values() if not r.is_avoid}
 
 
-def shift_dates(value: Any, delta: timedelta) -> Any:
-    if isinstance(value, dict):
-        return {k: shift_dates(v, delta) for k, v in value.items()}
-    if isinstance(value, list):
-        return [shift_dates(v, delta) for v in value]
-    if isinstance(value, str):
-        match = _DATE.match(value)
-        if match:
-            try:
-                shifted = date.fromisoformat(match.group(1)) + delta
-            except ValueError:
-                return value
-            return shifted.isoformat() + match.group(2)
-    return value
-
-
 def as_of_today(bundle: dict[str, Any]) -> dict[str, Any]:
-    stamp = bundle.get("timestamp")
-    if not stamp:
-        return bundle
-    delta = date.today() - datetime.fromisoformat(stamp.replace("Z", "+00:00")).date()
-    return shift_dates(copy.deepcopy(bundle), delta) if delta else bundle
+    return as_of(bundle, date.today())
 
 
 def _resources(bundle: dict[str, Any]) -> list[dict[str, Any]]:

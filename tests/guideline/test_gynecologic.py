@@ -276,4 +276,6 @@ def test_demo_patients_cover_the_entry(rec_id):
 def test_demo_bundles_match_their_scenarios(name):
     """The demo files are the test scenarios (regenerate: python -m tests.guideline.therapy_fhir)."""
     path = fhir.DEMO_DIR / f"{name}.json"
-    assert json.loads(path.read_text(encoding="utf-8")) == bundle(*fhir.SCENARIOS[name]())
+    on_file = json.loads(path.read_text(encoding="utf-8"))
+    assert on_file["entry"] == bundle(*fhir.SCENARIOS[name]())["entry"]
+    assert on_file["timestamp"].startswith(fhir.DEMO_TODAY.isoformat())

@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from cds_service.demo.dates import shift_dates
 from cds_service.guideline import GUIDELINE_SYSTEM
 from tests.support.fhir import (
     LOINC,
@@ -358,14 +359,13 @@ def write_demo_bundles(directory: Path = DEMO_DIR) -> list[Path]:
     written = []
     for name, build in SCENARIOS.items():
         path = directory / f"{name}.json"
-        path.write_text(json.dumps(bundle(*build()), indent=2) + "\n", encoding="utf-8")
+        demo = bundle(*build())
+        demo["timestamp"] = f"{DEMO_TODAY.isoformat()}T00:00:00Z"  # the as-of date the demo shifts from
+        doc = (build.__doc__ or "").strip().split("\n")[0]
+        demo["meta"] = {"tag": [{"system": "https://nen-cds.org/fhir/CodeSystem/demo", "code": name, "display": doc}]}
+        path.write_text(json.dumps(demo, indent=2) + "\n", encoding="utf-8")
         written.append(path)
     return written
-
-
-if __name__ == "__main__":  # pragma: no cover - maintenance entry point
-    for p in write_demo_bundles():
-        sys.stdout.write(f"{p}\n")
 
 
 # ---------------------------------------------------------------- HTTP helpers (patient-view hook)
@@ -374,7 +374,7 @@ if __name__ == "__main__":  # pragma: no cover - maintenance entry point
 def patient_view(call_hook, resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """POST the scenario to the patient-view service (prefetch filled); returns the cards."""
     pid = resources[0]["id"]
-    code, body = call_hook(hook_request("patient-view", *resources, patient_id=pid))
+    code, body = call_hook(hook_request("patient-view", *as_of_today(resources), patient_id=pid))
     assert code == 200, body
     return body["cards"]
 
@@ -428,7 +428,12 @@ def replace(resources: list[dict[str, Any]], resource_id: str, new: dict[str, An
 
 # ---------------------------------------------------------------- demo patients
 
-DEMO_TODAY = date(2026, 11, 28)
+DEMO_TODAY = date(2026, 11, 28)  # the scenarios' as-of date (the demo bundles' timestamp)
+
+
+def as_of_today(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The scenario with its dates moved so that DEMO_TODAY falls on today (HTTP tests use the real clock)."""
+    return shift_dates(resources, date.today() - DEMO_TODAY)
 
 
 @cache
@@ -449,3 +454,8 @@ def assert_demo_coverage(rec_id: str) -> None:
     silent_in = [name for name, ids in demo_fired().items() if rec_id not in ids]
     assert fired_in, f"{rec_id} fires in no demo patient"
     assert silent_in, f"{rec_id} fires in every demo patient"
+
+
+if __name__ == "__main__":  # pragma: no cover - maintenance entry point
+    for p in write_demo_bundles():
+        sys.stdout.write(f"{p}\n")
