@@ -61,6 +61,17 @@ def evaluate_bundle(
     if record.patient_id is None:
         patients = record.of_type("Patient")
         record.patient_id = patients[0].get("id") if patients else None
+    return evaluate_record(record, hook, today=today, context=context)
+
+
+def evaluate_record(
+    record: PatientRecord,
+    hook: str = "patient-view",
+    *,
+    today: date | None = None,
+    context: dict[str, Any] | None = None,
+) -> tuple[PatientFacts, Evaluation]:
+    """Facts and decisions for a record already gathered (the explanation page's SMART launch)."""
     facts = build_facts(record, today=today or date.today())
     orders = read_draft_orders(record_context=record, context=context or {}, hook=hook)
     return facts, evaluate(hook, facts, orders)

@@ -1,0 +1,116 @@
+"""A short-lived cache for explanations (and SMART launch state): in process, or Redis.
+
+Values are stored as JSON (orjson), so both stores behave alike and nothing mutable is shared between requests.
+Entries hold no names, identifiers or birth dates (see ``summary.explanation``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import orjson
+import redis
+
+from cds_service.settings import Settings
+
+DEFAULT_MAX_ENTRIES = 500
+PREFIX = "nen:explain:"
+
+
+class StoreUnavailable(Exception):
+    """The cache could not be reached (Redis down): the caller degrades, never fails the hook."""
+
+
+class Store(Protocol):
+    def put(self, key: str, value: dict[str, Any], ttl_seconds: int) -> None: ...
+
+    def get(self, key: str) -> dict[str, Any] | None: ...
+
+    def pop(self, key: str) -> dict[str, Any] | None: ...
+
+
+class MemoryStore:
+    """Bounded LRU with per-entry expiry; safe across the threads of one process."""
+
+    def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES, clock: Callable[[], float] = time.monotonic):
+        self.max_entries = max(1, max_entries)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._data: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+
+    def put(self, key: str, value: dict[str, Any], ttl_seconds: int) -> None:
+        text = orjson.dumps(value)
+        with self._lock:
+            self._purge()
+            self._data[key] = (self._clock() + ttl_seconds, text)
+            self._data.move_to_end(key)
+            while len(self._data) > self.max_entries:
+                self._data.popitem(last=False)
+
+    def _live(self, key: str, remove: bool) -> dict[str, Any] | None:
+        with self._lock:
+            item = self._data.get(key)
+            if item is None:
+                return None
+            if item[0] <= self._clock():
+                del self._data[key]
+                return None
+            if remove:
+                del self._data[key]
+            else:
+                self._data.move_to_end(key)
+            return orjson.loads(item[1])
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        return self._live(key, remove=False)
+
+    def pop(self, key: str) -> dict[str, Any] | None:
+        return self._live(key, remove=True)
+
+    def _purge(self) -> None:
+        now = self._clock()
+        for key in [k for k, (expires, _) in self._data.items() if expires <= now]:
+            del self._data[key]
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._purge()
+            return len(self._data)
+
+
+class RedisStore:
+    """Shared by every worker and replica (set ``REDIS_URL`` and ``EXPLAIN_SECRET`` together)."""
+
+    def __init__(self, url: str):
+        self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+
+    def put(self, key: str, value: dict[str, Any], ttl_seconds: int) -> None:
+        try:
+            self._redis.set(PREFIX + key, orjson.dumps(value), ex=ttl_seconds)
+        except redis.RedisError as exc:
+            raise StoreUnavailable(type(exc).__name__) from None
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        try:
+            raw = self._redis.get(PREFIX + key)
+        except redis.RedisError as exc:
+            raise StoreUnavailable(type(exc).__name__) from None
+        return None if raw is None else orjson.loads(raw)
+
+    def pop(self, key: str) -> dict[str, Any] | None:
+        try:
+            raw = self._redis.getdel(PREFIX + key)
+        except redis.RedisError as exc:
+            raise StoreUnavailable(type(exc).__name__) from None
+        return None if raw is None else orjson.loads(raw)
+
+
+def make_store(settings: Settings) -> Store:
+    if settings.redis_url:
+        return RedisStore(settings.redis_url)
+    max_entries = int(settings.extra.get("EXPLAIN_CACHE_ENTRIES", DEFAULT_MAX_ENTRIES))  # type: ignore[call-overload]
+    return MemoryStore(max_entries)
