@@ -33,10 +33,14 @@ class CliError(Exception):
 
 
 def _serve(args: argparse.Namespace) -> int:
+    workers = args.workers
     if args.insecure_demo:
         os.environ["CDS_AUTH"] = "off"
         os.environ["CDS_ALLOW_INSECURE"] = "1"
         os.environ.setdefault("DEMO_DATA", "1")
+        # One worker: the explanation links point into an in-process cache (use REDIS_URL to scale out).
+        workers = workers or 1
+    workers = workers or 2
     from gunicorn.app.wsgiapp import run as gunicorn_run
 
     sys.argv = [
@@ -44,7 +48,7 @@ def _serve(args: argparse.Namespace) -> int:
         "--bind",
         f"{args.host}:{args.port}",
         "--workers",
-        str(args.workers),
+        str(workers),
         "--threads",
         str(args.threads),
         "--worker-class",
@@ -232,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the CDS Hooks service under gunicorn")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--workers", type=int, default=2)
+    serve.add_argument("--workers", type=int, default=None, help="default 2 (1 with --insecure-demo)")
     serve.add_argument("--threads", type=int, default=4)
     serve.add_argument("--access-log", action="store_true")
     serve.add_argument(

@@ -45,7 +45,7 @@ class Settings:
     guideline_url: str = "https://doi.org/10.1530/ERC-22-0206"
     explain_token_seconds: int = 600  # lifetime of an explanation-page link
     explain_secret: str = ""  # HMAC key for explanation links; empty -> random per process
-    demo_data: bool = False  # serve the demo patients through /demo-fhir
+    demo_data: bool = False  # serve the demo patients under /demo/ (pages, requests, FHIR search)
     log_level: str = "INFO"
     # JWT key handling (cds_service.security): JWKS cache lifetime, the shortest interval between two
     # refetches of one JWKS URL (unknown `kid`), HTTP timeout, replay-cache bound, longest token accepted.
