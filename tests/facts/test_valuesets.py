@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
 from cds_service.facts.extract.index import concept_index
 from cds_service.facts.model import ImagingKind
 from cds_service.facts.valuesets import CANONICAL_BASE, TEXT_PATTERN_URL, VALUESET_DIR, load_registry
+from tests.support.paths import CODES_FILE
 
-CODES_MD = Path("/work/shared/terminology/codes.md")
+CODES_MD = CODES_FILE
 FILES = sorted(VALUESET_DIR.glob("*.json"))
 RAW = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in FILES}
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"

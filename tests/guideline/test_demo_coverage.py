@@ -16,7 +16,6 @@ import json
 import re
 from datetime import date, timedelta
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,8 +28,8 @@ from cds_service.guideline.evaluate import Scope
 from cds_service.guideline.knowledge import knowledge
 from cds_service.pipeline import evaluate_bundle
 from tests.guideline.workup_fhir import delivered
+from tests.support.paths import CATALOG_FILE
 
-CATALOG_FILE = Path(__file__).resolve().parents[3] / "shared" / "guideline" / "recommendations.yaml"
 _DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})((?:T[0-9:.]+(?:Z|[+-]\d{2}:\d{2})?)?)$")
 
 

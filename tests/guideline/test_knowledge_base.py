@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from pathlib import Path
 
 import pytest
 import yaml
@@ -24,11 +23,8 @@ from cds_service.guideline.knowledge import KNOWLEDGE_DIR, knowledge
 from cds_service.guideline.schedules import ScheduleStatus
 from cds_service.rendering.activities import activities
 from cds_service.rendering.cards import CardContext, level_words, recommendation_card
+from tests.support.paths import CATALOG_FILE, CODES_FILE
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
-CATALOG_FILE = SHARED / "guideline" / "recommendations.yaml"
-CODES_FILE = SHARED / "terminology" / "codes.md"
 CATALOG_FIELDS = ("section", "level", "population", "setting", "kind")
 
 

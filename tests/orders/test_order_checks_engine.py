@@ -17,6 +17,7 @@ from cds_service.guideline.knowledge import knowledge
 from tests.orders.cases import CASES, QUIET, SSTR_PET, case
 from tests.orders.checks import HOOKS, assert_fires, assert_silent, cards_for, run_engine
 from tests.orders.scenario import ref
+from tests.support.paths import CATALOG_FILE
 
 FIRES = [c for c in CASES if c.fires]
 SILENT = [c for c in CASES if not c.fires]
@@ -56,7 +57,7 @@ def test_every_avoid_entry_has_a_firing_and_a_silent_case():
 
 def test_the_order_checks_cover_every_catalog_avoid_entry_with_its_indicator():
     """The 28 catalog avoid entries, with `indicator: info` exactly where the catalog says so."""
-    catalog_path = "/work/shared/guideline/recommendations.yaml"
+    catalog_path = CATALOG_FILE
     try:
         with open(catalog_path, encoding="utf-8") as fh:
             catalog = [e for e in yaml.safe_load(fh) if e["kind"] == "avoid"]
