@@ -289,23 +289,26 @@ def has_insm1_result(f: PatientFacts, c: RuleContext) -> Tri:
 
 
 @predicate(
-    "Is the neoplasm newly diagnosed (diagnosed within the initial-assessment window)?",
-    needs="diagnosis-date",
+    "Is the neoplasm newly diagnosed (diagnosed within the initial-assessment window, or not yet treated)?",
 )
 def is_newly_diagnosed(f: PatientFacts, c: RuleContext) -> Tri:
-    """Diagnosed (onset / recordedDate) within ``initial_assessment_window_days`` before today.
-
-    Without a diagnosis date: a treated patient (systemic therapy, resection or completed local
-    treatment on record) is not newly diagnosed; an untreated one is unknown (a data gap).
-    """
+    """At the initial assessment: diagnosed (onset / recordedDate) within ``initial_assessment_window_days``
+    before today, or with neither treatment nor a follow-up assessment (disease status) on record whatever
+    the recorded date (an untreated, never re-assessed high-grade NEN is still being worked up: an old
+    onset date alone must not hide the workup)."""
     n = f.neoplasm
     if n is None:
         return False
-    if n.diagnosed_on is not None:
-        return c.today - n.diagnosed_on <= _days(c, "initial_assessment_window_days")
-    if f.lines or f.resected or f.localized_treatment_completed is not None:
-        return False
-    return None
+    if n.diagnosed_on is not None and c.today - n.diagnosed_on <= _days(c, "initial_assessment_window_days"):
+        return True
+    treated = (
+        bool(f.lines)
+        or f.resected
+        or f.localized_treatment_completed is not None
+        or f.chemoradiation_completed_date is not None
+        or bool(f.disease_status)
+    )
+    return not treated
 
 
 @predicate(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cds_service.guideline.evaluate import Outcome
-from tests.guideline.workup_facts import ago, facts, fired, line, missing, outcome, status, window
+from tests.guideline.workup_facts import ago, facts, fired, line, outcome, status, window
 
 OLD = window("initial_assessment_window_days") + 60
 
@@ -28,8 +28,9 @@ def test_no_nen_no_decisions_at_all():
     assert fired(facts(None)) == set()
 
 
-def test_expert_center_unknown_without_diagnosis_date_before_treatment():
-    assert "diagnosis-date" in missing(facts("NEC", diagnosed=None), "general.expert-center")
+def test_expert_center_fires_without_diagnosis_date_before_any_treatment():
+    # Untreated and never re-assessed: still the initial assessment, whatever the onset date says.
+    assert outcome(facts("NEC", diagnosed=None), "general.expert-center") is Outcome.FIRES
 
 
 def test_expert_center_silent_without_diagnosis_date_once_treated():

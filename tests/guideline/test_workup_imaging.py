@@ -31,10 +31,19 @@ def test_anatomic_imaging_silent_when_ct_or_mri_done_or_ordered():
 
 
 def test_anatomic_imaging_silent_outside_the_initial_assessment():
-    old = facts("NEC", diagnosed=ago(window("initial_assessment_window_days") + 30))
-    assert outcome(old, "workup.anatomic-imaging") is Outcome.SILENT
+    old_treated = facts(
+        "NEC",
+        diagnosed=ago(window("initial_assessment_window_days") + 30),
+        lines=(line(1, "cisplatin", "etoposide", start=ago(100)),),
+    )
+    assert outcome(old_treated, "workup.anatomic-imaging") is Outcome.SILENT
     treated_undated = facts("NEC", diagnosed=None, lines=(line(1, "cisplatin", "etoposide", start=ago(60)),))
     assert outcome(treated_undated, "workup.anatomic-imaging") is Outcome.SILENT
+
+
+def test_anatomic_imaging_fires_for_an_untreated_tumor_with_an_old_onset_date():
+    old_untreated = facts("NEC", diagnosed=ago(window("initial_assessment_window_days") + 300))
+    assert outcome(old_untreated, "workup.anatomic-imaging") is Outcome.FIRES
 
 
 # ---------------------------------------------------------------- workup.net.sstr-pet

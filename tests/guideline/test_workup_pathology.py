@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from cds_service.facts.model import Grade, SiteGroup, Stage
 from cds_service.guideline.evaluate import Outcome
-from tests.guideline.workup_facts import ago, facts, fired, missing, outcome, status, window
+from tests.guideline.workup_facts import ago, facts, fired, line, missing, outcome, status, window
 
 # ---------------------------------------------------------------- path.ki67-required
 
@@ -121,8 +121,13 @@ def test_site_of_origin_silent_with_known_primary_or_localized():
     assert outcome(f, "path.site-of-origin-ihc") is Outcome.SILENT
 
 
-def test_site_of_origin_silent_long_after_diagnosis():
-    f = facts("NEC", SiteGroup.UNKNOWN_PRIMARY, diagnosed=ago(window("initial_assessment_window_days") + 1))
+def test_site_of_origin_silent_long_after_diagnosis_once_treated():
+    f = facts(
+        "NEC",
+        SiteGroup.UNKNOWN_PRIMARY,
+        diagnosed=ago(window("initial_assessment_window_days") + 1),
+        lines=(line(1, "cisplatin", "etoposide", start=ago(60)),),
+    )
     assert outcome(f, "path.site-of-origin-ihc") is Outcome.SILENT
 
 
@@ -130,9 +135,9 @@ def test_site_of_origin_unknown_when_site_not_recorded():
     assert "primary-site" in missing(facts("NEC", SiteGroup.NOT_RECORDED), "path.site-of-origin-ihc")
 
 
-def test_site_of_origin_unknown_when_untreated_without_diagnosis_date():
+def test_site_of_origin_fires_when_untreated_without_diagnosis_date():
     f = facts("NEC", SiteGroup.UNKNOWN_PRIMARY, diagnosed=None)
-    assert "diagnosis-date" in missing(f, "path.site-of-origin-ihc")
+    assert outcome(f, "path.site-of-origin-ihc") is Outcome.FIRES
 
 
 # ---------------------------------------------------------------- path.rebiopsy-net-progression
