@@ -498,12 +498,19 @@ def is_resected(f: PatientFacts, c: RuleContext) -> Tri:
 
 @predicate("Was the resection recent enough for adjuvant therapy to be decided now?", needs="surgery-date")
 def resected_recently(f: PatientFacts, c: RuleContext) -> Tri:
-    """Resected within ``recent_treatment_window_days`` before today; unknown if the date is missing."""
+    """Resected within ``recent_treatment_window_days`` before today, or later but with nothing recorded
+    since (no systemic line started, no disease-status assessment): the adjuvant decision is still open.
+    Unknown if the date is missing."""
     if not f.resected:
         return False
-    if f.surgery_date is None:
+    surgery = f.surgery_date
+    if surgery is None:
         return None
-    return c.today - f.surgery_date <= _days(c, "recent_treatment_window_days")
+    if c.today - surgery <= _days(c, "recent_treatment_window_days"):
+        return True
+    treated_since = any(line.start is not None and line.start >= surgery for line in f.lines)
+    assessed_since = any(d is not None and d > surgery for d, _ in f.disease_status)
+    return not (treated_since or assessed_since)
 
 
 @predicate("Is the primary in the pancreatic body or tail?", needs="primary-site")

@@ -69,9 +69,15 @@ def test_adjuvant_trial_silent_for_ki67_55_or_more_bowel_or_unresected():
     assert outcome(net(), "local.net.adjuvant-trial") is Outcome.SILENT
 
 
-def test_adjuvant_trial_silent_years_after_resection():
-    old = net(**resected(window("recent_treatment_window_days") + 200))
+def test_adjuvant_trial_silent_years_after_resection_once_followed_up():
+    days = window("recent_treatment_window_days") + 200
+    old = net(**resected(days), disease_status=status((ago(days - 90), "ned")))
     assert outcome(old, "local.net.adjuvant-trial") is Outcome.SILENT
+
+
+def test_adjuvant_trial_fires_after_an_old_resection_with_nothing_recorded_since():
+    old = net(**resected(window("recent_treatment_window_days") + 200))
+    assert outcome(old, "local.net.adjuvant-trial") is Outcome.FIRES
 
 
 def test_adjuvant_trial_unknown_without_surgery_date():
