@@ -12,7 +12,7 @@ from cds_service.guideline.knowledge import knowledge
 from cds_service.rendering.activities import activities
 from tests.guideline import therapy_fhir as fhir
 from tests.guideline.therapy_facts import exposures_of, facts, fired, line, missing, offered, outcome, status
-from tests.support.fhir import RXNORM, hook_request
+from tests.support.fhir import RXNORM, VERIFIED_RXNORM, hook_request
 
 COLORECTAL, PANCREAS, UNKNOWN_PRIMARY, CERVIX = (
     SiteGroup.COLORECTAL,
@@ -219,22 +219,6 @@ def test_rechallenge_needs_an_explicit_end_date_not_the_start_date():
         disease_status=progression(date(2026, 7, 1)),
     )
     assert "last-platinum-dose-date" in missing(f, "met.nec.rechallenge-platinum")
-
-
-# RxNorm ingredient codes marked VERIFIED in shared/terminology/codes.md section 4 (the only ones to emit).
-VERIFIED_RXNORM = {
-    "cisplatin": "2555",
-    "carboplatin": "40048",
-    "etoposide": "4179",
-    "irinotecan": "51499",
-    "fluorouracil": "4492",
-    "leucovorin": "6313",
-    "oxaliplatin": "32592",
-    "capecitabine": "194000",
-    "sunitinib": "357977",
-    "pembrolizumab": "1547545",
-    "paclitaxel": "56946",
-}
 
 
 def test_medication_activities_emit_only_verified_rxnorm_codes():

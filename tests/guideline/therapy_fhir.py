@@ -20,6 +20,7 @@ from tests.support.fhir import (
     LOINC,
     RXNORM,
     SNOMED,
+    VERIFIED_RXNORM,
     bundle,
     cc,
     disease_status,
@@ -43,20 +44,7 @@ HGVS = "http://varnomen.hgvs.org"
 PROGRESSION, STABLE, IMPROVED = "271299001", "359746009", "268910001"
 DEMO_DIR = Path(__file__).resolve().parents[2] / "cds_service" / "demo" / "patients"
 
-# RxNorm ingredient codes marked VERIFIED in codes.md section 4; other agents are recorded by text.
-RX = {
-    "cisplatin": "2555",
-    "carboplatin": "40048",
-    "etoposide": "4179",
-    "irinotecan": "51499",
-    "fluorouracil": "4492",
-    "leucovorin": "6313",
-    "oxaliplatin": "32592",
-    "capecitabine": "194000",
-    "sunitinib": "357977",
-    "pembrolizumab": "1547545",
-    "paclitaxel": "56946",
-}
+RX = VERIFIED_RXNORM
 FIGO_NCIT = {
     "IA1": "C96246",
     "IA2": "C96247",

@@ -72,20 +72,7 @@ STUDY_CODES = {  # verified codes (shared/terminology/codes.md; INPUTS.md "Other
     ImagingKind.BRAIN_MRI: F.cc(F.LOINC, "24587-8", "MR Brain WO and W contrast IV"),
     ImagingKind.ECHOCARDIOGRAM: F.cc(F.SNOMED, "40701008", "Echocardiography"),
 }
-# Agents: verified RxNorm ingredient codes where codes.md has one, else text only (as an EHR might send).
-RXNORM = {
-    "cisplatin": "2555",
-    "carboplatin": "40048",
-    "etoposide": "4179",
-    "irinotecan": "51499",
-    "fluorouracil": "4492",
-    "leucovorin": "6313",
-    "oxaliplatin": "32592",
-    "capecitabine": "194000",
-    "sunitinib": "357977",
-    "pembrolizumab": "1547545",
-    "paclitaxel": "56946",
-}
+RXNORM = F.VERIFIED_RXNORM  # verified ingredient codes; other agents by text only
 CONDITION_ID = "nen-1"
 
 

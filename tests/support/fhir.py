@@ -22,6 +22,22 @@ NEN_FACT = "https://nen-cds.org/fhir/CodeSystem/nen-fact"
 HISTOLOGY_EXT = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior"
 PATIENT_ID = "pt-1"
 
+# RxNorm ingredient codes marked VERIFIED in shared/terminology/codes.md section 4 (the only ones the
+# service emits; other agents are recorded by text in the tests, as an EHR might send them).
+VERIFIED_RXNORM = {
+    "cisplatin": "2555",
+    "carboplatin": "40048",
+    "etoposide": "4179",
+    "irinotecan": "51499",
+    "fluorouracil": "4492",
+    "leucovorin": "6313",
+    "oxaliplatin": "32592",
+    "capecitabine": "194000",
+    "sunitinib": "357977",
+    "pembrolizumab": "1547545",
+    "paclitaxel": "56946",
+}
+
 _ids = itertools.count(1)
 
 
