@@ -200,6 +200,7 @@ class DataGap:
 class IgnoredResource:
     reference: str  # "Observation/x" or "(unidentified Observation)"
     reason: str
+    routine: bool = False  # set aside by the record's own status (entered-in-error, refuted): not a data problem
 
 
 @dataclass(frozen=True, slots=True)

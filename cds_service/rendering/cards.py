@@ -277,8 +277,10 @@ def render_cards(evaluation: Evaluation, ctx: CardContext, unreadable: list[tupl
     if unreadable:
         items = [f"`{key}`: {reason}" for key, reason in unreadable]
         cards.append(((_INDICATOR_RANK["warning"], -1, 0), _notice_card(ctx, "unreadable", items)))
-    if facts.ignored and evaluation.scope is Scope.IN_SCOPE:
-        items = [f"`{i.reference}`: {i.reason}" for i in facts.ignored[:20]]
-        cards.append(((_INDICATOR_RANK["info"], 3, 0), _notice_card(ctx, "ignored", items, count=len(facts.ignored))))
+    problems = [i for i in facts.ignored if not i.routine]  # retracted records are not data problems
+    if problems and evaluation.scope is Scope.IN_SCOPE:
+        items = [f"`{i.reference}`: {i.reason}" for i in problems[:20]]
+        notice = _notice_card(ctx, "ignored", items, count=len(problems))
+        cards.append(((_INDICATOR_RANK["info"], 3, 0), notice))
     cards.sort(key=lambda kc: kc[0])
     return [c for _, c in cards]

@@ -154,11 +154,11 @@ class Context:
         state = resource.get("status")
         if isinstance(state, str) and state in _RETRACTED_STATUS:
             if names:
-                self.ignore(ref, f"status {state}")
+                self.ignore(ref, f"status {state}", routine=True)
             return
         if rtype in _VERIFIED and fhir.concept_code(resource.get("verificationStatus")) & _RETRACTED_VERIFICATION:
             if names:
-                self.ignore(ref, "verification status refuted / entered in error")
+                self.ignore(ref, "verification status refuted / entered in error", routine=True)
             return
         if patient and _other_patient(resource.get(subject_field), patient):
             if names:
@@ -201,8 +201,8 @@ class Context:
     def in_set(self, name: str, cc: Any) -> bool:
         return self.index.in_set(name, cc)
 
-    def ignore(self, reference: str, reason: str) -> None:
-        self.ignored.append(IgnoredResource(reference, reason))
+    def ignore(self, reference: str, reason: str, *, routine: bool = False) -> None:
+        self.ignored.append(IgnoredResource(reference, reason, routine))
 
     def source(self, fact: str, *refs: str) -> None:
         refs = tuple(r for r in refs if r)
