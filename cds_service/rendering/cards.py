@@ -51,7 +51,9 @@ def _uuid(ctx: CardContext, *parts: str) -> str:
 
 
 def _topic(code: str, display: str) -> dict[str, str]:
-    return {"system": GUIDELINE_SYSTEM, "code": code, "display": display[:200]}
+    if len(display) > 160:  # a Coding display is a label: cut at a word, and say so
+        display = display[:157].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return {"system": GUIDELINE_SYSTEM, "code": code, "display": display}
 
 
 def _links(ctx: CardContext) -> list[dict[str, str]]:
