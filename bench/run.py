@@ -323,7 +323,8 @@ def server_settings() -> tuple[int, int]:
     from cds_service.cli import build_parser
 
     args = build_parser().parse_args(["serve"])
-    return args.workers, args.threads
+    # ``--workers`` defaults to None: ``_serve`` then runs 2 (1 only with --insecure-demo, not used here)
+    return args.workers or 2, args.threads
 
 
 # --- machine ------------------------------------------------------------------------------------

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import pickle
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from cds_service.explain.store import Store, StoreUnavailable, make_store
-from cds_service.explain.summary import explanation
+from cds_service.explain.summary import RecordInventory, explanation
 from cds_service.explain.tokens import ExpiredToken, TokenSigner
+from cds_service.guideline.evaluate import Evaluation, evaluate
 from cds_service.rendering.cards import CardContext, templates
 from cds_service.settings import Settings
 
@@ -45,6 +48,18 @@ class Explainer:
         self.store.put(key, {**snapshot, "expires": expires}, self.signer.lifetime)
         return token
 
+    def publish_lazy(self, build: Callable[[], dict[str, Any]]) -> str:
+        """Cache an explanation that ``build`` makes: only when the link is opened, if the store is in
+        process (the hook pays for a few references, not for the page); at once for a shared store."""
+        key = self.signer.new_key()
+        token, expires = self.signer.sign(key)
+        put_lazy = getattr(self.store, "put_lazy", None)
+        if put_lazy is None:
+            self.store.put(key, {**build(), "expires": expires}, self.signer.lifetime)
+        else:
+            put_lazy(key, lambda: {**build(), "expires": expires}, self.signer.lifetime)
+        return token
+
     def load(self, token: str) -> dict[str, Any]:
         """The explanation a token names. Raises InvalidToken, ExpiredToken (also when evicted)."""
         claims = self.signer.verify(token)
@@ -63,9 +78,14 @@ class Explainer:
         cards = result.body.get("cards") or []
         if not cards:
             return
-        snapshot = explanation(result.evaluation, result.record, cards)
+        evaluation, digest = result.evaluation, card_digest(cards)
+        inventory = None if result.record is None else RecordInventory.of(result.record)
+        if getattr(self.store, "put_lazy", None) is not None:
+            build = _replayed(evaluation, inventory, digest)
+        else:
+            build = lambda: explanation(evaluation, inventory, digest)  # noqa: E731 - built at once below
         try:
-            token = self.publish(snapshot)
+            token = self.publish_lazy(build)
         except StoreUnavailable as exc:
             log.warning("explanation cache unavailable: cards sent without link", extra={"error": str(exc)})
             return
@@ -86,3 +106,49 @@ class Explainer:
 
     def take_state(self, state: str) -> dict[str, Any] | None:
         return self.store.pop(f"smart-state:{state}")
+
+
+def _signature(evaluation: Evaluation) -> int:
+    return hash(
+        tuple(
+            (d.rec.id, d.outcome.value, d.reason, d.missing, tuple(d.answers.items()), d.order and d.order.text)
+            for d in evaluation.decisions
+        )
+    )
+
+
+def _replayed(
+    evaluation: Evaluation, inventory: RecordInventory | None, digest: list[dict[str, Any]]
+) -> Callable[[], dict[str, Any]]:
+    """The explanation of a hook's evaluation, built when its link is opened, from a few kilobytes.
+
+    Kept in process meanwhile: the facts and draft orders, pickled and compressed (the evaluation
+    itself, with its ~60 decisions, would be ten times larger), and a signature of the decisions.
+    The evaluation is deterministic (``evaluate(hook, facts, orders)``, as ``run_hook`` calls it):
+    it is run again when the link is opened, and the page is refused rather than shown if its
+    decisions are not the ones the cards were made from.
+    """
+    hook, signature = evaluation.hook, _signature(evaluation)
+    frozen = zlib.compress(pickle.dumps((evaluation.facts, evaluation.orders), pickle.HIGHEST_PROTOCOL), 1)
+
+    def build() -> dict[str, Any]:
+        facts, orders = pickle.loads(zlib.decompress(frozen))  # our own bytes, never request input
+        again = evaluate(hook, facts, orders)
+        if _signature(again) != signature:
+            raise RuntimeError("the evaluation could not be replayed identically")
+        return explanation(again, inventory, digest)
+
+    return build
+
+
+def card_digest(cards: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """What ``summary.explanation`` reads of the cards (topic code, summary, indicator), copied before
+    the cards go out: the explanation can then be built later, from the same content."""
+    out: list[dict[str, Any]] = []
+    for card in cards:
+        source = card.get("source")
+        if isinstance(source, Mapping) and "topic" in source:
+            digest: dict[str, Any] = {k: card[k] for k in ("summary", "indicator") if k in card}
+            digest["source"] = {"topic": {"code": source["topic"]["code"]}}
+            out.append(digest)
+    return out

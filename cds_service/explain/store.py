@@ -40,16 +40,26 @@ class MemoryStore:
         self.max_entries = max(1, max_entries)
         self._clock = clock
         self._lock = threading.Lock()
-        self._data: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._data: OrderedDict[str, tuple[float, bytes | Callable[[], dict[str, Any]]]] = OrderedDict()
 
     def put(self, key: str, value: dict[str, Any], ttl_seconds: int) -> None:
-        text = orjson.dumps(value)
+        self._insert(key, orjson.dumps(value), ttl_seconds)
+
+    def put_lazy(self, key: str, build: Callable[[], dict[str, Any]], ttl_seconds: int) -> None:
+        """Like ``put``, but keep ``build`` (over immutable inputs) and call it only when the entry is read:
+        most entries are never read. What a read returns went through JSON, exactly as with ``put``."""
+        self._insert(key, build, ttl_seconds)
+
+    def _insert(self, key: str, value: bytes | Callable[[], dict[str, Any]], ttl_seconds: int) -> None:
         with self._lock:
-            self._purge()
-            self._data[key] = (self._clock() + ttl_seconds, text)
+            self._data[key] = (self._clock() + ttl_seconds, value)
             self._data.move_to_end(key)
-            while len(self._data) > self.max_entries:
-                self._data.popitem(last=False)
+            if len(self._data) > self.max_entries:
+                # Expired entries go first (reads never return them; purging only when full keeps a put
+                # O(1)), then the least recently used.
+                self._purge()
+                while len(self._data) > self.max_entries:
+                    self._data.popitem(last=False)
 
     def _live(self, key: str, remove: bool) -> dict[str, Any] | None:
         with self._lock:
@@ -63,7 +73,8 @@ class MemoryStore:
                 del self._data[key]
             else:
                 self._data.move_to_end(key)
-            return orjson.loads(item[1])
+        value = item[1]
+        return orjson.loads(value if isinstance(value, bytes) else orjson.dumps(value()))
 
     def get(self, key: str) -> dict[str, Any] | None:
         return self._live(key, remove=False)

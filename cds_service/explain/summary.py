@@ -8,10 +8,13 @@ only resource references (``Observation/ki67-1``), which are what a clinician ne
 from __future__ import annotations
 
 import dataclasses
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from functools import cache
+from itertools import chain, repeat
 from typing import Any
 
 from cds_service.facts.model import (
@@ -383,18 +386,79 @@ def _decision(decision: Decision, cards_by_topic: Mapping[str, Mapping[str, Any]
     }
 
 
-def record_summary(record: PatientRecord | None, facts: PatientFacts) -> dict[str, Any]:
+_ID_SEPARATOR = "\x00"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordInventory:
+    """What the explanation needs of a PatientRecord, small enough to keep per cached evaluation.
+
+    The ids of every resource but the Patient, by type in record order, are kept as one compressed
+    string (``ids``: zlib of the ids joined by NUL; ``counts``: how many belong to each type), a
+    byte or two per resource instead of the resources themselves. ``plain`` holds them as they are
+    in the rare record whose ids contain NUL themselves.
+    """
+
+    types: dict[str, int]
+    counts: tuple[tuple[str, int], ...]
+    ids: bytes
+    unreadable: tuple[tuple[str, str], ...]
+    plain: tuple[tuple[str, tuple[str, ...]], ...] | None = None
+
+    @classmethod
+    def of(cls, record: PatientRecord) -> RecordInventory:
+        types = record.types()  # in order of each type's first resource
+        ids: dict[str, list[str]] = {}
+        every_one_has_an_id = True
+        for rtype in types:
+            if rtype != "Patient":
+                resources = record.of_type(rtype)
+                if set(map(type, resources)) == {dict}:  # JSON: read the ids without a Python-level loop
+                    found = list(map(dict.get, resources, repeat("id")))
+                    if set(map(type, found)) != {str}:
+                        found = [i for i in found if isinstance(i, str)]
+                else:
+                    found = [i for r in resources if isinstance(i := r.get("id"), str)]
+                every_one_has_an_id = every_one_has_an_id and len(found) == len(resources)
+                if found:
+                    ids[rtype] = found
+        if not every_one_has_an_id:  # types in order of their first resource that has an id
+            ids = {}
+            for resource in record:
+                rtype, rid = resource.get("resourceType"), resource.get("id")
+                if rtype != "Patient" and isinstance(rid, str):
+                    ids.setdefault(rtype, []).append(rid)
+        counts = tuple((t, len(found)) for t, found in ids.items())
+        every_id = list(chain.from_iterable(ids.values()))
+        joined = _ID_SEPARATOR.join(every_id)
+        unreadable = tuple(record.unreadable)
+        if joined.count(_ID_SEPARATOR) != max(len(every_id) - 1, 0):  # an id holds the separator itself
+            return cls(types, counts, b"", unreadable, tuple((t, tuple(found)) for t, found in ids.items()))
+        return cls(types, counts, zlib.compress(joined.encode("utf-8", "surrogatepass"), 1), unreadable)
+
+    def references(self) -> dict[str, list[str]]:
+        """``{type: ["Type/id", ...]}`` in record order."""
+        if self.plain is not None:
+            return {t: [f"{t}/{i}" for i in found] for t, found in self.plain}
+        every_id = zlib.decompress(self.ids).decode("utf-8", "surrogatepass").split(_ID_SEPARATOR)
+        out: dict[str, list[str]] = {}
+        start = 0
+        for rtype, count in self.counts:
+            out[rtype] = [f"{rtype}/{i}" for i in every_id[start : start + count]]
+            start += count
+        return out
+
+
+def record_summary(record: PatientRecord | RecordInventory | None, facts: PatientFacts) -> dict[str, Any]:
     """Which resources were read (by type; Patient only counted) and which were ignored, and why."""
     types: dict[str, int] = {}
     references: dict[str, list[str]] = {}
     unreadable: list[dict[str, str]] = []
     if record is not None:
-        types = dict(sorted(record.types().items()))
-        for resource in record:
-            rtype, rid = resource.get("resourceType"), resource.get("id")
-            if rtype != "Patient" and isinstance(rid, str):
-                references.setdefault(rtype, []).append(f"{rtype}/{rid}")
-        unreadable = [{"key": k, "reason": r} for k, r in record.unreadable]
+        inventory = record if isinstance(record, RecordInventory) else RecordInventory.of(record)
+        types = dict(sorted(inventory.types.items()))
+        references = inventory.references()
+        unreadable = [{"key": k, "reason": r} for k, r in inventory.unreadable]
     return {
         "total": sum(types.values()),
         "types": types,
@@ -426,7 +490,7 @@ SCOPE_TEXT = {
 
 def explanation(
     evaluation: Evaluation,
-    record: PatientRecord | None,
+    record: PatientRecord | RecordInventory | None,
     cards: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """The whole explanation of one evaluation (JSON-able, PHI-free) for the cache and the page."""

@@ -21,33 +21,38 @@ class PatientRecord:
     resources: list[dict[str, Any]] = field(default_factory=list)
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     _by_type: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
-    _by_ref: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
-    _keys: set[tuple[str, str]] = field(default_factory=set, repr=False)
+    _by_ref: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict, repr=False)  # (type, id): first
 
     def __post_init__(self) -> None:
         initial, self.resources = self.resources, []
         self.add_all(initial)
 
     def add(self, resource: Any) -> None:
-        if not isinstance(resource, Mapping) or not isinstance(resource.get("resourceType"), str):
-            return
-        rtype = resource["resourceType"]
-        if rtype == "Bundle":
-            self.add_all(entry.get("resource") for entry in _entries(resource))
-            return
-        rid = resource.get("id")
-        if isinstance(rid, str) and rid:
-            key = (rtype, rid)
-            if key in self._keys:  # the same resource from two prefetch keys
-                return
-            self._keys.add(key)
-            self._by_ref[f"{rtype}/{rid}"] = resource  # type: ignore[assignment]
-        self.resources.append(resource)  # type: ignore[arg-type]
-        self._by_type.setdefault(rtype, []).append(resource)  # type: ignore[arg-type]
+        self.add_all((resource,))
 
     def add_all(self, resources: Iterable[Any]) -> None:
-        for resource in resources:
-            self.add(resource)
+        by_ref, by_type, kept = self._by_ref, self._by_type, self.resources
+        for resource in resources:  # add() inlined: this runs once per resource of every hook call
+            if type(resource) is not dict and not isinstance(resource, Mapping):
+                continue
+            rtype = resource.get("resourceType")
+            if not isinstance(rtype, str):
+                continue
+            if rtype == "Bundle":
+                self.add_all(entry.get("resource") for entry in _entries(resource))
+                continue
+            rid = resource.get("id")
+            if isinstance(rid, str) and rid:
+                key = (rtype, rid)
+                if key in by_ref:  # the same resource from two prefetch keys
+                    continue
+                by_ref[key] = resource
+            kept.append(resource)
+            bucket = by_type.get(rtype)
+            if bucket is None:
+                by_type[rtype] = [resource]
+            else:
+                bucket.append(resource)
 
     def of_type(self, *types: str) -> list[dict[str, Any]]:
         if len(types) == 1:
@@ -60,7 +65,7 @@ class PatientRecord:
             return None
         parts = reference.rstrip("/").split("/")
         if len(parts) >= 2:
-            return self._by_ref.get(f"{parts[-2]}/{parts[-1]}")
+            return self._by_ref.get((parts[-2], parts[-1]))
         return None
 
     def types(self) -> dict[str, int]:
@@ -77,7 +82,7 @@ def _entries(bundle: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     entries = bundle.get("entry")
     if not isinstance(entries, list):
         return []
-    return [e for e in entries if isinstance(e, Mapping)]
+    return [e for e in entries if type(e) is dict or isinstance(e, Mapping)]
 
 
 def bundle_resources(bundle: Any) -> list[dict[str, Any]]:
@@ -85,7 +90,15 @@ def bundle_resources(bundle: Any) -> list[dict[str, Any]]:
     if not isinstance(bundle, Mapping):
         return []
     if bundle.get("resourceType") == "Bundle":
-        return [e["resource"] for e in _entries(bundle) if isinstance(e.get("resource"), Mapping)]
+        entries = bundle.get("entry")
+        if not isinstance(entries, list):
+            return []
+        return [
+            e["resource"]
+            for e in entries
+            if (type(e) is dict or isinstance(e, Mapping))
+            and (type(r := e.get("resource")) is dict or isinstance(r, Mapping))
+        ]
     return [bundle]  # type: ignore[list-item]
 
 

@@ -49,7 +49,7 @@ class Scope(StrEnum):
     LOW_GRADE = "low-grade"  # G1/G2 well-differentiated NET: the guideline does not apply
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     rec: Recommendation
     outcome: Outcome

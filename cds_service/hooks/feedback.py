@@ -21,6 +21,7 @@ created when missing. Readiness check ``database``: ``SELECT 1``.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import re
@@ -97,6 +98,7 @@ Index("ix_nen_card_feedback_service", card_feedback.c.service_id)
 
 _TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})")
 BATCH_ROWS = 500
+LINGER_SECONDS = 0.5  # the writer waits this long for more issued cards before writing a batch
 
 
 class StoreUnavailable(ServiceError):
@@ -219,7 +221,8 @@ class FeedbackStore:
         self._queue_module = queue
         self.engine = _engine(database_url)
         self.queue_size = max(1, queue_size)
-        self._queue: queue.Queue[list[dict[str, Any]]] = queue.Queue(maxsize=self.queue_size)
+        self.linger_seconds = LINGER_SECONDS
+        self._queue: queue.Queue[list[dict[str, Any]] | None] = queue.Queue(maxsize=self.queue_size)
         self._schema_ready = False
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -279,13 +282,17 @@ class FeedbackStore:
     def _run(self) -> None:
         while True:
             batches = [self._queue.get()]
-            rows = list(batches[0])
-            while len(rows) < BATCH_ROWS:
+            rows = list(batches[0] or ())
+            # Linger a little to gather the cards of the next hook calls too: one transaction for many
+            # calls costs the request threads (GIL) far less than one per call. flush() cuts it short.
+            deadline = time.monotonic() + self.linger_seconds
+            while len(rows) < BATCH_ROWS and batches[-1] is not None:
+                wait = deadline - time.monotonic()
                 try:
-                    batches.append(self._queue.get_nowait())
+                    batches.append(self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait())
                 except self._queue_module.Empty:
                     break
-                rows.extend(batches[-1])
+                rows.extend(batches[-1] or ())
             try:
                 self.ensure_schema()
                 _insert_ignore(self.engine, issued_cards, rows)
@@ -302,6 +309,9 @@ class FeedbackStore:
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until every queued issued-card row is written (tests, shutdown). True when empty."""
         deadline = time.monotonic() + timeout
+        if self._queue.unfinished_tasks:
+            with contextlib.suppress(self._queue_module.Full):  # full: the writer has a whole batch anyway
+                self._queue.put_nowait(None)  # the writer stops lingering and writes what it holds now
         while self._queue.unfinished_tasks:
             if time.monotonic() > deadline or self._thread is None or not self._thread.is_alive():
                 return False

@@ -4,15 +4,35 @@ from __future__ import annotations
 
 from typing import Any
 
+_EMPTY = (None, "", [], {})  # compared with ==, never mutated
+
+
+def _kept(value: Any) -> bool:
+    """``value not in (None, "", [], {})``, without building that tuple (and a list and a dict) per value."""
+    kind = type(value)
+    if kind is str or kind is list or kind is dict:
+        return len(value) > 0
+    return value is not None and value not in _EMPTY
+
 
 def prune(value: Any) -> Any:
     """Drop None, empty strings, empty lists and empty objects, recursively."""
     if isinstance(value, dict):
-        pruned = {k: prune(v) for k, v in value.items()}
-        return {k: v for k, v in pruned.items() if v not in (None, "", [], {})}
+        out: dict[Any, Any] = {}
+        for k, v in value.items():
+            if isinstance(v, dict | list):  # (a leaf is kept as it is: no call for it)
+                v = prune(v)
+            if _kept(v):
+                out[k] = v
+        return out
     if isinstance(value, list):
-        items = [prune(v) for v in value]
-        return [v for v in items if v not in (None, "", [], {})]
+        items: list[Any] = []
+        for v in value:
+            if isinstance(v, dict | list):
+                v = prune(v)
+            if _kept(v):
+                items.append(v)
+        return items
     return value
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter
 from typing import Any
 
 from cds_service.facts.extract import fhir
@@ -38,6 +39,7 @@ _RETRACTED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
 _SUSPECTED = frozenset({"provisional", "differential", "unconfirmed"})
 _VERIFIED = frozenset({"Condition", "AllergyIntolerance"})  # types with a verificationStatus
 _NONE: frozenset[str] = frozenset()
+_ORDER = attrgetter("order")
 
 
 class Item:
@@ -88,28 +90,46 @@ class Context:
     by_type: dict[str, list[Item]] = field(default_factory=dict)
     ignored: list[IgnoredResource] = field(default_factory=list)
     sources: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _by_name: dict[str, list[Item]] | None = field(default=None, repr=False)  # of(): built on first use
 
     @classmethod
     def build(cls, record: PatientRecord, index: ConceptIndex, today: date) -> Context:
         ctx = cls(record=record, index=index, today=today)
         patient = record.patient_id if isinstance(record.patient_id, str) else None
+        names_for, known = index.names_for_concept, index.known_codings
+        keep, admit = ctx._keep, ctx._admit
         for position, resource in enumerate(record.resources):
-            if not isinstance(resource, Mapping):
+            if type(resource) is not dict and not isinstance(resource, Mapping):
                 continue
             rtype = resource.get("resourceType")
-            if rtype == "OperationOutcome":
+            if rtype == "Observation":
+                raw = resource.get("code")
+                if type(raw) is dict:  # the common case (most are labs no value set knows), kept short
+                    codings = raw.get("coding")
+                    names = None
+                    if type(codings) is list and len(codings) == 1:  # names_for_concept's lookup, inlined
+                        coding = codings[0]
+                        if type(coding) is dict:
+                            code, system = coding.get("code"), coding.get("system")
+                            if type(code) is str and (system is None or type(system) is str):
+                                names = known.get((system, code))
+                    if names is None:
+                        names = names_for(raw)
+                    if names:  # else an Observation no value set knows: nothing reads it
+                        keep(resource, rtype, patient, position, names, [raw], False, None)
+                    continue
+            elif rtype == "OperationOutcome":
                 ctx._note_outcome(resource, position)
                 continue
-            if rtype not in MAIN_CODE:
+            elif rtype not in MAIN_CODE:
                 continue
-            ctx._admit(resource, rtype, patient, position)
+            admit(resource, rtype, patient, position)
         return ctx
 
     def _admit(self, resource: Mapping[str, Any], rtype: str, patient: str | None, position: int) -> None:
-        code_field, subject_field = MAIN_CODE[rtype]
-        raw = resource.get(code_field)
+        raw = resource.get(MAIN_CODE[rtype][0])
         names_for = self.index.names_for_concept
-        if type(raw) is dict and rtype == "Observation":  # the common case, kept short
+        if type(raw) is dict and rtype == "Observation":  # (``build`` handles this case itself)
             names = names_for(raw)
             if not names:
                 return  # an Observation no value set knows: nothing reads it
@@ -144,6 +164,21 @@ class Context:
                         names = names | hit if names else hit
             if rtype == "Observation" and not names:
                 return
+        self._keep(resource, rtype, patient, position, names, usable, malformed, medication)
+
+    def _keep(
+        self,
+        resource: Mapping[str, Any],
+        rtype: str,
+        patient: str | None,
+        position: int,
+        names: frozenset[str],
+        usable: list[Mapping[str, Any]],
+        malformed: bool,
+        medication: Mapping[str, Any] | None,
+    ) -> None:
+        """Keep a classified resource unless the general rules of INPUTS.md set it aside."""
+        code_field, subject_field = MAIN_CODE[rtype]
         rid = resource.get("id")
         ok_id = isinstance(rid, str) and 0 < len(rid) <= 64
         ref = f"{rtype}/{rid}" if ok_id else f"(unidentified {rtype} #{position})"
@@ -176,6 +211,7 @@ class Context:
                 self.by_names[names] = [item]
             else:
                 bucket.append(item)
+            self._by_name = None
 
     def _note_outcome(self, resource: Mapping[str, Any], position: int) -> None:
         severities = {i.get("severity") for i in fhir.maps(resource.get("issue")) if isinstance(i.get("severity"), str)}
@@ -187,13 +223,31 @@ class Context:
     # ---------------------------------------------------------------- queries
     def of(self, *names: str, types: Iterable[str] | None = None) -> list[Item]:
         """Items whose main code is in any of the value sets ``names`` (each once, record order)."""
-        wanted = set(types) if types is not None else None
-        out: list[Item] = []
+        by_name = self._by_name if self._by_name is not None else self._index_names()
+        if len(names) == 1:
+            found = by_name.get(names[0], ())
+        else:
+            unique = {id(i): i for name in names for i in by_name.get(name, ())}
+            found = sorted(unique.values(), key=_ORDER)
+        if types is None:
+            return list(found)
+        wanted = set(types)
+        return [i for i in found if i.rtype in wanted]
+
+    def _index_names(self) -> dict[str, list[Item]]:
+        """Value-set name -> items in record order (from ``by_names``, once: extractors ask ~40 times)."""
+        by_name: dict[str, list[Item]] = {}
         for key, items in self.by_names.items():
-            if any(name in key for name in names):
-                out.extend(i for i in items if wanted is None or i.rtype in wanted)
-        out.sort(key=lambda i: i.order)
-        return out
+            for name in key:
+                found = by_name.get(name)
+                if found is None:
+                    by_name[name] = list(items)
+                else:
+                    found.extend(items)
+        for found in by_name.values():
+            found.sort(key=_ORDER)
+        self._by_name = by_name
+        return by_name
 
     def type(self, rtype: str) -> list[Item]:
         return self.by_type.get(rtype, [])
@@ -205,10 +259,14 @@ class Context:
         self.ignored.append(IgnoredResource(reference, reason, routine))
 
     def source(self, fact: str, *refs: str) -> None:
-        refs = tuple(r for r in refs if r)
+        refs = tuple(filter(None, refs))
         if refs:
-            old = self.sources.get(fact, ())
-            self.sources[fact] = old + tuple(r for r in refs if r not in old)
+            old = self.sources.get(fact)
+            if not old:
+                self.sources[fact] = refs
+                return
+            known = set(old)  # (a set: a fact may have hundreds of sources, e.g. every therapy exposure)
+            self.sources[fact] = old + tuple(r for r in refs if r not in known)
 
     def medication_of(self, resource: Mapping[str, Any]) -> Mapping[str, Any] | None:
         """The Medication a medication resource references: contained (``#id``) or in the record."""

@@ -117,13 +117,19 @@ def period_end(value: Any) -> date | None:
     return parse_date(value.get("end")) if is_map(value) else None
 
 
+_CHOICES: dict[str, tuple[tuple[str, str, str], str]] = {}  # prefix -> its [x] element names
+
+
 def dated(resource: Mapping[str, Any], prefix: str) -> tuple[date | None, date | None]:
     """(start, end) of a ``<prefix>[x]`` choice: DateTime, Instant, Date or Period."""
-    for suffix in ("DateTime", "Instant", "Date"):
-        d = parse_date(resource.get(prefix + suffix))
+    names = _CHOICES.get(prefix)
+    if names is None:
+        names = _CHOICES[prefix] = ((prefix + "DateTime", prefix + "Instant", prefix + "Date"), prefix + "Period")
+    for name in names[0]:
+        d = parse_date(resource.get(name))
         if d:
             return d, d
-    period = resource.get(prefix + "Period")
+    period = resource.get(names[1])
     start, end = period_start(period), period_end(period)
     if start or end:
         return start or end, end or start
@@ -178,6 +184,9 @@ def extensions(element: Any, url: str) -> list[Mapping[str, Any]]:
     return [e for e in maps(element.get("extension")) if e.get("url") == url]
 
 
+_INFINITE = (float("inf"), float("-inf"))
+
+
 @dataclass(frozen=True, slots=True)
 class Quantity:
     value: float
@@ -193,7 +202,7 @@ def quantity(value: Any) -> Quantity | None:
     if isinstance(number, bool) or not isinstance(number, int | float):
         return None
     number = float(number)
-    if number != number or number in (float("inf"), float("-inf")):
+    if number != number or number in _INFINITE:
         return None
     comparator = value.get("comparator")
     comparator = _COMPARATORS.get(comparator) if isinstance(comparator, str) else None

@@ -26,6 +26,7 @@ from cds_service.facts.valuesets import (
 
 _MAX_PREFIX = 12
 _CACHE_LIMIT = 50_000  # distinct (system, code) pairs remembered; beyond it lookups are just not cached
+_TEXT_CACHE_LIMIT = 4_096  # distinct (family, text) answers remembered before the cache starts over
 _NONE: frozenset[str] = frozenset()
 
 
@@ -50,6 +51,10 @@ class ConceptIndex:
         self._raw = dict(raw or {})
         self._families: dict[tuple[str, ...], tuple[re.Pattern[str] | None, tuple[str, ...]]] = {}
         self._seen: dict[tuple[Any, Any], frozenset[str]] = {}  # raw (system, code) -> names, bounded
+        self.known_codings = self._seen  # read-only view for callers that inline names_for_coding's lookup
+        self._family_of: dict[tuple[str, ...] | frozenset[str], tuple[re.Pattern[str] | None, tuple[str, ...]]] = {}
+        self._text_seen: dict[tuple[tuple[str, ...], str], frozenset[str]] = {}  # (family, text) -> names, bounded
+        self._members: dict[str, tuple[str, ...]] = {}
         self._displays: dict[str, dict[tuple[str, str], str]] = {}
 
     # ---------------------------------------------------------------- codes
@@ -84,14 +89,25 @@ class ConceptIndex:
         return found
 
     def names_for_concept(self, cc: Any) -> frozenset[str]:
-        if not fhir.is_map(cc):
+        if type(cc) is not dict and not fhir.is_map(cc):
             return _NONE
         codings = cc.get("coding")
         if type(codings) is not list:
             return self.names_for_coding(codings) if fhir.is_map(codings) else _NONE
         found = _NONE
+        seen = self._seen
         for coding in codings:
-            hit = self.names_for_coding(coding)
+            # names_for_coding inlined for the JSON case (a dict with a str code): this runs per resource
+            if type(coding) is dict:
+                raw_code, raw_system = coding.get("code"), coding.get("system")
+                if type(raw_code) is str and (raw_system is None or type(raw_system) is str):
+                    hit = seen.get((raw_system, raw_code))
+                    if hit is None:
+                        hit = self.names_for_coding(coding)
+                else:
+                    hit = self.names_for_coding(coding)
+            else:
+                hit = self.names_for_coding(coding)
             if hit:
                 found = found | hit if found else hit
         return found
@@ -101,24 +117,39 @@ class ConceptIndex:
 
     # ---------------------------------------------------------------- text
     def names_in_text(self, words: str, names: Iterable[str]) -> frozenset[str]:
-        """The names among ``names`` whose text patterns occur in ``words`` (case-insensitive)."""
+        """The names among ``names`` whose text patterns occur in ``words`` (case-insensitive).
+
+        Answers are remembered per (family of names, text), up to ``_TEXT_CACHE_LIMIT`` of them: the
+        same drug and test texts recur across cycles and patients."""
         words = fhir.text(words)
         if not words:
             return frozenset()
-        key = tuple(sorted(set(names)))
-        family = self._families.get(key)
+        family = self._family_of.get(names) if isinstance(names, tuple | frozenset) else None
         if family is None:
-            members = tuple(n for n in key if n in self._text)
-            combined = (
-                re.compile("|".join(f"(?:{self._text[n].pattern})" for n in members), re.IGNORECASE)
-                if members
-                else None
-            )
-            family = self._families[key] = (combined, members)
-        combined, members = family
-        if combined is None or not combined.search(words):
-            return frozenset()
-        return frozenset(n for n in members if self._text[n].search(words))
+            key = tuple(sorted(set(names)))
+            family = self._families.get(key)
+            if family is None:
+                members = tuple(n for n in key if n in self._text)
+                combined = (
+                    re.compile("|".join(f"(?:{self._text[n].pattern})" for n in members), re.IGNORECASE)
+                    if members
+                    else None
+                )
+                family = self._families[key] = (combined, members)
+            if isinstance(names, tuple | frozenset) and len(self._family_of) < _CACHE_LIMIT:
+                self._family_of[names] = family
+        answer_key = (family[1], words)
+        found = self._text_seen.get(answer_key)
+        if found is None:
+            combined, members = family
+            if combined is None or not combined.search(words):
+                found = _NONE
+            else:
+                found = frozenset(n for n in members if self._text[n].search(words))
+            if len(self._text_seen) >= _TEXT_CACHE_LIMIT:
+                self._text_seen.clear()  # crude but bounded (texts are up to fhir.TEXT_LIMIT characters)
+            self._text_seen[answer_key] = found
+        return found
 
     def text_matches(self, name: str, words: str) -> bool:
         pattern = self._text.get(name)
@@ -128,6 +159,12 @@ class ConceptIndex:
     # ---------------------------------------------------------------- raw value-set content
     def members(self, name: str) -> tuple[str, ...]:
         """Concept names a union value set includes (``compose.include.valueSet``), in file order."""
+        found = self._members.get(name)
+        if found is None:
+            found = self._members[name] = self._read_members(name)
+        return found
+
+    def _read_members(self, name: str) -> tuple[str, ...]:
         out: list[str] = []
         for include in fhir.maps((self._raw.get(name) or {}).get("compose", {}).get("include")):
             for url in fhir.as_list(include.get("valueSet")):

@@ -17,9 +17,10 @@ without any exposure (even with the same agents: a re-challenge). Lines are numb
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from cds_service.facts.extract import fhir
 from cds_service.facts.extract.context import MEDICATION_TYPES, Context, Item
@@ -46,7 +47,7 @@ _NOT_STARTED = {
 _NOT_STARTED_INTENT = frozenset({"proposal", "plan"})
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Exposure:
     agents: frozenset[str]
     start: date | None
@@ -64,14 +65,19 @@ class TherapyResult:
     intolerances: frozenset[str] = frozenset()
 
 
-def agent_names(ctx: Context) -> tuple[str, ...]:
-    return ctx.index.members("systemic-agent")
+def agent_names(ctx: Context) -> frozenset[str]:
+    return _as_set(ctx.index.members("systemic-agent"))
 
 
-def agents_of(ctx: Context, item: Item, agents: tuple[str, ...]) -> frozenset[str]:
-    coded = item.names.intersection(agents)
+@cache
+def _as_set(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(names)
+
+
+def agents_of(ctx: Context, item: Item, agents: frozenset[str]) -> frozenset[str]:
+    coded = item.names & agents
     if coded:
-        return frozenset(coded)
+        return coded
     return ctx.index.names_in_text(item.words, agents)
 
 
@@ -135,18 +141,21 @@ def _dates(item: Item) -> tuple[date | None, date | None]:
         ends: list[date] = []
         for dosage in fhir.maps(resource.get("dosageInstruction")):
             timing = dosage.get("timing")
-            if not isinstance(timing, Mapping):
+            if not fhir.is_map(timing):
                 continue
-            events = [d for d in (fhir.parse_date(v) for v in fhir.as_list(timing.get("event"))) if d]
-            starts.extend(events)
-            ends.extend(events)
+            event = timing.get("event")
+            if event is not None:
+                events = [d for d in map(fhir.parse_date, fhir.as_list(event)) if d]
+                starts.extend(events)
+                ends.extend(events)
             repeat = timing.get("repeat")
-            if isinstance(repeat, Mapping):
+            if fhir.is_map(repeat):
                 bounds = repeat.get("boundsPeriod")
-                if fhir.period_start(bounds):
-                    starts.append(fhir.period_start(bounds))  # type: ignore[arg-type]
-                if fhir.period_end(bounds):
-                    ends.append(fhir.period_end(bounds))  # type: ignore[arg-type]
+                first, last = fhir.period_start(bounds), fhir.period_end(bounds)
+                if first:
+                    starts.append(first)
+                if last:
+                    ends.append(last)
         start = min(starts) if starts else fhir.parse_date(resource.get("authoredOn"))
         end = max(ends) if ends else None
         return start, end if end is None or start is None or end >= start else None
@@ -154,12 +163,12 @@ def _dates(item: Item) -> tuple[date | None, date | None]:
     if item.rtype == "MedicationStatement" and start is None:
         start = fhir.parse_date(resource.get("dateAsserted"))
     period = resource.get("effectivePeriod")
-    if isinstance(period, Mapping) and not fhir.period_end(period):
+    if fhir.is_map(period) and not fhir.period_end(period):
         end = None  # ongoing
     return start, end
 
 
-def _intolerances(ctx: Context, agents: tuple[str, ...]) -> frozenset[str]:
+def _intolerances(ctx: Context, agents: frozenset[str]) -> frozenset[str]:
     found: set[str] = set()
     refs: list[str] = []
     for item in ctx.type("AllergyIntolerance"):
