@@ -774,6 +774,19 @@ def markdown(report: Report) -> str:
     return "\n".join(lines)
 
 
+NOTES_MARKER = "<!-- notes: written by hand, kept when bench.run rewrites this file -->"
+
+
+def kept_notes(path: Path) -> str:
+    """The hand-written notes at the end of an existing report (from ``NOTES_MARKER`` on), if any."""
+    try:
+        old = path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    at = old.find(NOTES_MARKER)
+    return "" if at < 0 else "\n" + old[at:]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="short runs (about a minute); prints only")
@@ -809,7 +822,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{verdict:>12}  {t.name}: {t.measured}")
     out = args.out or (None if args.quick else RESULTS)
     if out:
-        out.write_text(text, encoding="utf-8")
+        out.write_text(text + kept_notes(out), encoding="utf-8")
         print(f"\nwritten {out}")
     for m in report.measurements:
         if m.service.errors:

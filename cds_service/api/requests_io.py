@@ -18,7 +18,9 @@ def read_json_object(request: Request, max_bytes: int) -> dict[str, Any]:
         raise UnsupportedMediaType(f"Content-Type must be application/json, not {mimetype or 'missing'!r}")
     if request.content_length is not None and request.content_length > max_bytes:
         raise PayloadTooLarge(f"request body over the {max_bytes} byte limit")
-    raw = request.stream.read(max_bytes + 1)
+    # Read exactly what was announced when the length is known (no 5 MB buffer per request).
+    wanted = request.content_length if request.content_length is not None else max_bytes + 1
+    raw = request.stream.read(wanted)
     if len(raw) > max_bytes:
         raise PayloadTooLarge(f"request body over the {max_bytes} byte limit")
     if not raw.strip():

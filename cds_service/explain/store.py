@@ -1,6 +1,7 @@
 """A short-lived cache for explanations (and SMART launch state): in process, or Redis.
 
-Values are stored as JSON (orjson), so both stores behave alike and nothing mutable is shared between requests.
+Values are stored as JSON (orjson), so both stores behave alike and nothing mutable is shared between requests;
+the in-process store can also keep a builder (``put_lazy``) whose result goes through JSON when it is read.
 Entries hold no names, identifiers or birth dates (see ``summary.explanation``).
 """
 

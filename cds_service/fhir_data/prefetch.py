@@ -56,6 +56,8 @@ def fill_template(template: str, context: Mapping[str, Any]) -> str:
 
 
 def _is_operation_outcome(value: Any) -> bool:
+    if type(value) is dict:  # parsed JSON: skip the slow abstract-class check on the hot path
+        return value.get("resourceType") == "OperationOutcome"
     return isinstance(value, Mapping) and value.get("resourceType") == "OperationOutcome"
 
 

@@ -7,8 +7,9 @@
   may hold patient details): only whether there was one.
 - ``record_issued(service_id, hook_instance, cards)``: called by the hook route after each answer;
   queues each card's uuid with its topic (the recommendation id) in a bounded in-memory queue
-  written by a background thread in batches. It never blocks the hook: when the queue is full the
-  rows are dropped and counted (feedback on those cards then counts as "unknown card").
+  written by a background thread in batches (it gathers rows for up to ``LINGER_SECONDS`` so that one
+  transaction serves many hook calls; ``flush()`` cuts that short). It never blocks the hook: when the
+  queue is full the rows are dropped and counted (feedback on those cards then counts as "unknown card").
 - ``GET /cds-services/{id}/feedback/summary``: per topic, cards issued, accepted and overridden
   counts, override reasons with counts; feedback on cards this service has no record of is counted
   apart under ``unknownCards``.

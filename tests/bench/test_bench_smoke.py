@@ -10,7 +10,19 @@ import pytest
 
 from bench import floor_app
 from bench.bundles import SERVICE_IDS, build_requests, draft_orders, patient_resources
-from bench.run import LoadResult, Measurement, Mode, Report, RequestBody, generate_load, markdown, percentile, targets
+from bench.run import (
+    NOTES_MARKER,
+    LoadResult,
+    Measurement,
+    Mode,
+    Report,
+    RequestBody,
+    generate_load,
+    kept_notes,
+    markdown,
+    percentile,
+    targets,
+)
 from cds_service.fhir_data.prefetch import gather_record
 from cds_service.hooks.services import PATIENT_PREFETCH
 from cds_service.settings import Settings
@@ -140,3 +152,13 @@ def test_linearity_is_judged_on_server_cpu_time_when_measured():
     [growth] = [t for t in targets(report) if t.name.startswith("cost grows")]
     assert "net CPU" in growth.name
     assert growth.met is False
+
+
+def test_hand_written_notes_survive_a_rewrite_of_the_report(tmp_path):
+    report = tmp_path / "RESULTS.md"
+    assert kept_notes(report) == ""  # no report yet
+    report.write_text("# old figures\n")
+    assert kept_notes(report) == ""  # nothing hand-written
+    report.write_text(f"# old figures\n{NOTES_MARKER}\n## Analysis\nwhy p99 is missed\n")
+    notes = kept_notes(report)
+    assert notes.startswith(f"\n{NOTES_MARKER}") and "why p99 is missed" in notes and "old figures" not in notes
