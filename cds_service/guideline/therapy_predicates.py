@@ -27,13 +27,16 @@ from __future__ import annotations
 
 from datetime import date
 
+from cds_service.facts.extract.index import concept_index
 from cds_service.facts.model import DiseaseStatusValue, MetastaticSite, PatientFacts, SiteGroup, Stage, TherapyLine
 from cds_service.guideline.logic import RuleContext, Tri, predicate
 from cds_service.guideline.schedules import add_months
 
 # ---------------------------------------------------------------- agent groups (value-set concept names)
 
-PLATINUM = frozenset({"cisplatin", "carboplatin"})
+# Classes come from the value-set unions of fhir_profiles/ValueSet (one source of truth).
+_AGENT_CLASSES = concept_index()
+PLATINUM = _AGENT_CLASSES.leaf_members("cis-carboplatin")
 PLATINUM_ANY = PLATINUM | {"oxaliplatin"}
 CYTOTOXIC = frozenset(
     {
@@ -55,14 +58,12 @@ CYTOTOXIC = frozenset(
         "epirubicin",
     }
 )
-SSA = frozenset({"octreotide", "lanreotide"})
-CHECKPOINT_INHIBITORS = frozenset(
-    {"pembrolizumab", "nivolumab", "ipilimumab", "dostarlimab", "atezolizumab", "durvalumab", "avelumab"}
-)
-CTLA4_INHIBITORS = frozenset({"ipilimumab", "tremelimumab"})
+SSA = _AGENT_CLASSES.leaf_members("somatostatin-analog")
+CHECKPOINT_INHIBITORS = _AGENT_CLASSES.leaf_members("checkpoint-inhibitor")
+CTLA4_INHIBITORS = CHECKPOINT_INHIBITORS - _AGENT_CLASSES.leaf_members("pd1-pdl1-inhibitor")
 TRK_INHIBITORS = frozenset({"larotrectinib", "entrectinib"})
 RET_INHIBITORS = frozenset({"selpercatinib", "pralsetinib"})
-PRRT = frozenset({"lutetium-dotatate"})
+PRRT = _AGENT_CLASSES.leaf_members("prrt")
 
 
 def _received(f: PatientFacts) -> frozenset[str]:

@@ -164,6 +164,13 @@ class ConceptIndex:
             found = self._members[name] = self._read_members(name)
         return found
 
+    def leaf_members(self, name: str) -> frozenset[str]:
+        """The concept names a union value set includes, unions expanded down to single concepts."""
+        members = self.members(name)
+        if not members:
+            return frozenset({name})
+        return frozenset().union(*(self.leaf_members(m) for m in members))
+
     def _read_members(self, name: str) -> tuple[str, ...]:
         out: list[str] = []
         for include in fhir.maps((self._raw.get(name) or {}).get("compose", {}).get("include")):
