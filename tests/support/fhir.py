@@ -55,6 +55,13 @@ def cc(system: str, code: str, display: str | None = None, text: str | None = No
     return concept
 
 
+def drug(rxnorm: str | None, text: str) -> dict[str, Any]:
+    """A medication CodeableConcept: the RxNorm code when given, and always the text."""
+    concept: dict[str, Any] = cc(RXNORM, rxnorm, text) if rxnorm else {}
+    concept["text"] = text
+    return concept
+
+
 def subject(patient_id: str = PATIENT_ID) -> dict[str, str]:
     return {"reference": f"Patient/{patient_id}"}
 
@@ -200,8 +207,7 @@ def medication_request(
     intent: str = "order",
     patient_id: str = PATIENT_ID,
 ) -> dict[str, Any]:
-    concept: dict[str, Any] = cc(RXNORM, rxnorm, text) if rxnorm else {}
-    concept["text"] = text
+    concept = drug(rxnorm, text)
     return {
         "resourceType": "MedicationRequest",
         "id": id or _id("mr"),
@@ -427,8 +433,7 @@ def medication_administration(
     patient_id: str = PATIENT_ID,
     **extra: Any,
 ) -> dict[str, Any]:
-    concept: dict[str, Any] = cc(RXNORM, rxnorm, text) if rxnorm else {}
-    concept["text"] = text
+    concept = drug(rxnorm, text)
     resource: dict[str, Any] = {
         "resourceType": "MedicationAdministration",
         "id": id or _id("ma"),
@@ -455,8 +460,7 @@ def medication_statement(
     patient_id: str = PATIENT_ID,
     **extra: Any,
 ) -> dict[str, Any]:
-    concept: dict[str, Any] = cc(RXNORM, rxnorm, text) if rxnorm else {}
-    concept["text"] = text
+    concept = drug(rxnorm, text)
     resource: dict[str, Any] = {
         "resourceType": "MedicationStatement",
         "id": id or _id("ms"),
